@@ -1,0 +1,73 @@
+namespace Platform.Contracts.Api;
+
+// The REST API's bodies (/v1), shared by the API and the CLI so the two cannot drift.
+// JSON is camelCase. Errors are RFC 9457 problem details (application/problem+json).
+
+public sealed record TokenRequest(string Username, string Password);
+public sealed record TokenResponse(string AccessToken, string TokenType, string Username);
+
+/// <summary>Body of POST /v1/apps (create) and PATCH /v1/apps/{name} (update: null fields stay as they are).</summary>
+public sealed record AppRequest(
+    string? Name = null,
+    int? Instances = null,
+    string? Memory = null,
+    string? Disk = null,
+    string? Buildpack = null,
+    string? Command = null,
+    Dictionary<string, string>? Env = null);
+
+/// <summary>Body of POST /v1/apps/{name}/scale.</summary>
+public sealed record ScaleRequest(int? Instances = null, string? Memory = null, string? Disk = null);
+
+public sealed record AppResponse(
+    Guid Id,
+    string Name,
+    string State,
+    int Instances,
+    int MemoryMb,
+    int DiskMb,
+    string? Buildpack,
+    string? Command,
+    IReadOnlyList<string> Routes,
+    int RunningInstances,
+    Guid? DropletId,
+    string? DetectedBuildpack,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record InstanceResponse(
+    Guid Id,
+    int Index,
+    string State,
+    string? CellId,
+    string? Address,
+    string? Reason,
+    DateTimeOffset Since);
+
+public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails);
+
+public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
+
+/// <summary>State is STAGING, STAGED or FAILED.</summary>
+public sealed record BuildResponse(
+    Guid Id,
+    Guid AppId,
+    Guid PackageId,
+    string State,
+    string? Error,
+    string? Buildpack,
+    Guid? DropletId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt);
+
+/// <summary>One stored log line; <see cref="Id"/> increases, so clients poll with ?after=Id.</summary>
+public sealed record LogLineResponse(long Id, DateTimeOffset Timestamp, string Source, int SourceIndex, string Stream, string Text)
+{
+    /// <summary>The line as Cloud Foundry prints it: <c>2026-01-02T03:04:05.67+0000 [APP/PROC/WEB/0] OUT hello</c>.</summary>
+    public string Render() =>
+        $"{Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ff}+0000 [{Source}/{SourceIndex}] {Stream} {Text}";
+}
+
+public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Actor, string Description, DateTimeOffset Timestamp);
+
+public sealed record InfoResponse(string Version, string AppsDomain, string RouterUrl, long MaxUploadBytes);

@@ -1,0 +1,168 @@
+using Platform.Contracts.Messages;
+
+namespace Platform.Data.Entities;
+
+/// <summary>What a user asked for: an app, its size, and whether it should run.</summary>
+public sealed class AppEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    /// <summary>Desired state: <see cref="AppStates.Started"/> or <see cref="AppStates.Stopped"/>.</summary>
+    public string State { get; set; } = AppStates.Stopped;
+    public int Instances { get; set; } = 1;
+    public int MemoryMb { get; set; } = 256;
+    public int DiskMb { get; set; } = 1024;
+    public string? Buildpack { get; set; }
+    public string? Command { get; set; }
+    public Dictionary<string, string> Env { get; set; } = new();
+    public Guid? CurrentDropletId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public static class AppStates
+{
+    public const string Started = "STARTED";
+    public const string Stopped = "STOPPED";
+}
+
+/// <summary>An uploaded, validated app archive, stored in the blobstore under <see cref="Digest"/>.</summary>
+public sealed class PackageEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public required string Digest { get; set; }
+    public long SizeBytes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class BuildEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public Guid PackageId { get; set; }
+    public string State { get; set; } = BuildStates.Staging;
+    public string? Error { get; set; }
+    public string? Buildpack { get; set; }
+    public Guid? DropletId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+}
+
+public static class BuildStates
+{
+    public const string Staging = "STAGING";
+    public const string Staged = "STAGED";
+    public const string Failed = "FAILED";
+}
+
+/// <summary>A staged app: its layers (bottom first) and start command.</summary>
+public sealed class DropletEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public Guid BuildId { get; set; }
+    public List<LayerRef> Layers { get; set; } = new();
+    public required string StartCommand { get; set; }
+    public string? Buildpack { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One placed instance, as the scheduler placed it and as its cell last reported it. A crashed instance
+/// keeps its row (state CRASHED) until replaced; the replacement is a new row with the same index.
+/// </summary>
+public sealed class InstanceEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public int Index { get; set; }
+    public required string CellId { get; set; }
+    public Guid DropletId { get; set; }
+    public int MemoryMb { get; set; }
+    public int DiskMb { get; set; }
+    public string State { get; set; } = InstanceStates.Starting;
+    /// <summary>ip:port a router on the cell's host uses.</summary>
+    public string? Address { get; set; }
+    /// <summary>host:port mapped to the instance, for routers on other hosts.</summary>
+    public string? HostAddress { get; set; }
+    public string? Reason { get; set; }
+    public int? ExitCode { get; set; }
+    /// <summary>Crashes of this index so far (carried over to replacements) for back-off.</summary>
+    public int CrashCount { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public static class InstanceStates
+{
+    public const string Starting = "STARTING";
+    public const string Running = "RUNNING";
+    public const string Crashed = "CRASHED";
+    public const string Stopping = "STOPPING";
+    public const string Stopped = "STOPPED";
+}
+
+/// <summary>A cell as its heartbeats describe it.</summary>
+public sealed class CellEntity
+{
+    public required string Id { get; set; }
+    public required string Host { get; set; }
+    public int MemoryCapacityMb { get; set; }
+    public int DiskCapacityMb { get; set; }
+    public int MaxInstances { get; set; }
+    public DateTimeOffset LastHeartbeat { get; set; }
+}
+
+/// <summary>A host name (and optional path) routed to an app.</summary>
+public sealed class RouteEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public required string Host { get; set; }
+    public string Path { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An audit event: what happened to an app and who did it ("app.create", "app.crash", ...).</summary>
+public sealed class EventEntity
+{
+    public Guid Id { get; set; }
+    public Guid? AppId { get; set; }
+    public required string Type { get; set; }
+    public required string Actor { get; set; }
+    public string Description { get; set; } = "";
+    public DateTimeOffset Timestamp { get; set; }
+}
+
+/// <summary>A stored log line of an app (staging, app output, router, cell). Old lines are trimmed per app.</summary>
+public sealed class LogLineEntity
+{
+    public long Id { get; set; }
+    public Guid AppId { get; set; }
+    public DateTimeOffset Timestamp { get; set; }
+    public required string Source { get; set; }
+    public int SourceIndex { get; set; }
+    public string Stream { get; set; } = "OUT";
+    public required string Text { get; set; }
+}
+
+public sealed class UserEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    /// <summary>PBKDF2-SHA256: "pbkdf2$iterations$salt-base64$hash-base64".</summary>
+    public required string PasswordHash { get; set; }
+    public string Role { get; set; } = "admin";
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class TokenEntity
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+    /// <summary>SHA-256 of the token, hex: the token itself is never stored.</summary>
+    public required string TokenHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+}

@@ -1,0 +1,79 @@
+namespace Platform.Sandbox;
+
+/// <summary>A host directory bind-mounted into a container.</summary>
+public sealed record BindMount(string Source, string Destination, bool ReadOnly = true);
+
+/// <summary>
+/// What to run and with what limits. The rootfs is an overlay of <see cref="Layers"/> (read-only,
+/// bottom first, as directories from <see cref="Layers.LayerCache"/>) under a writable upper directory
+/// of the container's own.
+/// </summary>
+public sealed record ContainerSpec
+{
+    /// <summary>Unique on the host; lowercase letters, digits and '-'; at most 48 characters.</summary>
+    public required string Id { get; init; }
+    public required IReadOnlyList<string> Layers { get; init; }
+    /// <summary>The process's argv, e.g. ["/bin/sh", "-c", "exec ./start"].</summary>
+    public required IReadOnlyList<string> Args { get; init; }
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new Dictionary<string, string>();
+    public string WorkingDir { get; init; } = "/";
+    public string Hostname { get; init; } = "sandbox";
+    /// <summary>Memory limit (swap included). 0 means none.</summary>
+    public long MemoryLimitBytes { get; init; }
+    public IReadOnlyList<BindMount> Mounts { get; init; } = [];
+    /// <summary>
+    /// When set, the container gets its own network namespace on the host bridge, an address of its own,
+    /// and a host port mapped to this port. When null, its network namespace has only loopback.
+    /// </summary>
+    public int? ContainerPort { get; init; }
+}
+
+/// <summary>How a container's process ended.</summary>
+/// <param name="ExitCode">The exit status when it exited; null when killed by a signal.</param>
+/// <param name="Signal">The signal that killed it, if any.</param>
+/// <param name="OomKilled">True when the kernel's OOM killer ended it for exceeding its memory limit.</param>
+public sealed record ContainerExit(int? ExitCode, int? Signal, bool OomKilled)
+{
+    public override string ToString() =>
+        OomKilled ? "out of memory" : Signal is { } s ? $"killed by signal {s}" : $"exited {ExitCode}";
+}
+
+/// <summary>Receives a container's output, a line at a time. Stream is "OUT" or "ERR".</summary>
+public delegate void OutputLineHandler(string stream, string line);
+
+/// <summary>A started container.</summary>
+public sealed class RunningContainer(string id, string? ipAddress, int? hostPort, int pid, Task<ContainerExit> exited)
+{
+    public string Id { get; } = id;
+    /// <summary>The container's own address on the host bridge, when it has a network.</summary>
+    public string? IpAddress { get; } = ipAddress;
+    /// <summary>The host port mapped to <see cref="ContainerSpec.ContainerPort"/>.</summary>
+    public int? HostPort { get; } = hostPort;
+    /// <summary>Host PID of the container's first process.</summary>
+    public int Pid { get; } = pid;
+    /// <summary>Completes when the container's process ends (all output delivered first).</summary>
+    public Task<ContainerExit> Exited { get; } = exited;
+}
+
+/// <summary>
+/// Runs containers through a real OCI runtime (crun, or runc where crun cannot run), the way
+/// Garden-runC's gardener composes a containerizer, a networker and a volumizer.
+/// </summary>
+public interface ISandbox
+{
+    /// <summary>The OCI runtime in use ("crun" or "runc"), for logs and benchmarks.</summary>
+    string RuntimeName { get; }
+
+    /// <summary>Builds the rootfs, network and bundle, and starts the process.</summary>
+    Task<RunningContainer> StartAsync(ContainerSpec spec, OutputLineHandler output, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Kills the process (SIGTERM, then SIGKILL after the grace period) and removes everything the
+    /// container had: runtime state, cgroups, mounts, network devices and rules, directories.
+    /// Idempotent: destroying an unknown or already destroyed id succeeds.
+    /// </summary>
+    Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken);
+
+    /// <summary>Ids of the containers this sandbox has on the host (to restore or clean up at start).</summary>
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
+}
