@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Platform.Server;
+
+return await PlatformServer.RunAsync(args);

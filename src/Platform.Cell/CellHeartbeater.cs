@@ -1,0 +1,56 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Contracts.Messages;
+
+namespace Platform.Cell;
+
+/// <summary>
+/// Cleans up what an earlier run left, then publishes a <see cref="CellHeartbeat"/> with the full list of
+/// instances every few seconds, so the scheduler can reconcile even when single state changes were lost.
+/// On shutdown it stops this cell's instances.
+/// </summary>
+public sealed class CellHeartbeater(
+    InstanceManager instances,
+    IMessageDispatcher dispatcher,
+    IOptions<CellOptions> options,
+    TimeProvider time,
+    ILogger<CellHeartbeater> logger) : BackgroundService
+{
+    private readonly CellOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await instances.CleanUpOrphansAsync(stoppingToken);
+        var memory = _options.MemoryCapacityMb > 0 ? _options.MemoryCapacityMb : HostMemoryMb() - 1024;
+        logger.LogInformation("cell {CellId} ready: {Memory} MB for instances", _options.Id, memory);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.HeartbeatSeconds), time);
+        do
+        {
+            try
+            {
+                await dispatcher.DispatchAsync(new CellHeartbeat(_options.Id, _options.Host, memory, _options.DiskCapacityMb,
+                    _options.MaxInstances, instances.Report(), time.GetUtcNow()), null, stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning(e, "heartbeat failed");
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await instances.StopAllAsync(cancellationToken);
+    }
+
+    private static int HostMemoryMb()
+    {
+        foreach (var line in File.ReadLines("/proc/meminfo"))
+            if (line.StartsWith("MemTotal:", StringComparison.Ordinal))
+                return (int)(long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+                    System.Globalization.CultureInfo.InvariantCulture) / 1024);
+        return 4096;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Platform.Contracts.Messages;
+using Platform.Sandbox;
+
+namespace Platform.Cell;
+
+/// <summary>
+/// Runs this cell's instances: fetches their layers, starts each in the sandbox, health-checks its
+/// port, reports state changes, and tears it down on stop or crash. Every operation is idempotent so
+/// a redelivered command does no harm.
+/// </summary>
+public sealed class InstanceManager(
+    ISandbox sandbox,
+    DropletLayers layers,
+    LogShipper logs,
+    IMessageDispatcher dispatcher,
+    IOptions<CellOptions> options,
+    TimeProvider time,
+    ILogger<InstanceManager> logger)
+{
+    private readonly ConcurrentDictionary<Guid, Instance> _instances = new();
+    private readonly CellOptions _options = options.Value;
+
+    /// <summary>Sandbox ids of instances all start with this, so the cell can tell its own from others'.</summary>
+    public const string ContainerPrefix = "i-";
+
+    public static string ContainerId(Guid instanceId) => ContainerPrefix + instanceId.ToString("N");
+
+    private sealed class Instance(StartInstance start)
+    {
+        public StartInstance Start { get; } = start;
+        public InstanceState State { get; set; } = InstanceState.Starting;
+        public string? Address { get; set; }
+        public string? HostAddress { get; set; }
+        public string? Reason { get; set; }
+        public volatile bool Stopping;
+        public readonly CancellationTokenSource StartCancel = new();
+        public Task? Run;
+    }
+
+    public IReadOnlyList<InstanceReport> Report() =>
+        _instances.Values.Select(i => new InstanceReport(
+            i.Start.InstanceId, i.Start.AppId, i.Start.Index, i.State, i.Address, i.HostAddress, i.Reason)).ToArray();
+
+    public int ReservedMemoryMb => _instances.Values.Sum(i => i.Start.MemoryMb);
+
+    /// <summary>Starts the instance in the background; a second call for the same id only reports it again.</summary>
+    public async Task StartAsync(StartInstance start, CancellationToken cancellationToken)
+    {
+        var instance = new Instance(start);
+        if (!_instances.TryAdd(start.InstanceId, instance))
+        {
+            await PublishAsync(_instances[start.InstanceId], null, cancellationToken);
+            return;
+        }
+        await PublishAsync(instance, null, cancellationToken);
+        // The start (layer downloads, health check) may take a minute: it must not hold the bus consumer.
+        instance.Run = Task.Run(() => RunAsync(instance), CancellationToken.None);
+    }
+
+    public async Task StopAsync(StopInstance stop, CancellationToken cancellationToken)
+    {
+        if (!_instances.TryGetValue(stop.InstanceId, out var instance))
+        {
+            // Unknown here (never started, or already gone): make sure nothing is left and confirm.
+            await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.Zero, cancellationToken);
+            await dispatcher.DispatchAsync(new InstanceStateChanged(stop.InstanceId, Guid.Empty, -1, _options.Id,
+                InstanceState.Stopped, null, null, stop.Reason, null, time.GetUtcNow()), null, cancellationToken);
+            return;
+        }
+        instance.Stopping = true;
+        instance.Reason = stop.Reason;
+        await instance.StartCancel.CancelAsync();
+        await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.FromSeconds(_options.StopGraceSeconds), cancellationToken);
+        if (instance.Run is { } run) await run.WaitAsync(cancellationToken);
+        instance.State = InstanceState.Stopped;
+        _instances.TryRemove(stop.InstanceId, out _);
+        await PublishAsync(instance, null, cancellationToken);
+        logs.Write(instance.Start.AppId, "CELL", instance.Start.Index, "OUT",
+            $"Stopped app instance (index {instance.Start.Index}) with guid {instance.Start.InstanceId}");
+    }
+
+    /// <summary>Destroys every instance container left by an earlier run of this cell that it does not run now.</summary>
+    public async Task CleanUpOrphansAsync(CancellationToken cancellationToken)
+    {
+        foreach (var id in await sandbox.ListAsync(cancellationToken))
+        {
+            if (!id.StartsWith(ContainerPrefix, StringComparison.Ordinal)) continue;
+            if (_instances.Keys.Any(k => ContainerId(k) == id)) continue;
+            logger.LogInformation("destroying orphaned instance container {Id}", id);
+            await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
+        }
+    }
+
+    /// <summary>Stops every instance (cell shutdown).</summary>
+    public async Task StopAllAsync(CancellationToken cancellationToken)
+    {
+        foreach (var i in _instances.Values.ToArray())
+            await StopAsync(new StopInstance(i.Start.InstanceId, _options.Id, "cell shutting down"), cancellationToken);
+    }
+
+    private async Task RunAsync(Instance instance)
+    {
+        var start = instance.Start;
+        var id = ContainerId(start.InstanceId);
+        var ct = instance.StartCancel.Token;
+        try
+        {
+            logs.Write(start.AppId, "CELL", start.Index, "OUT",
+                $"Creating container for app {start.AppName}, instance {start.Index}, guid {start.InstanceId}");
+            var layerDirs = await layers.FetchAsync(start.Droplet.Layers, ct);
+            var spec = new ContainerSpec
+            {
+                Id = id,
+                Layers = layerDirs,
+                Args = InstanceEnvironment.LaunchArgs(start.Droplet.StartCommand),
+                Env = InstanceEnvironment.For(start, _options.AppPort),
+                WorkingDir = InstanceEnvironment.AppDir,
+                Hostname = start.InstanceId.ToString(),
+                MemoryLimitBytes = (long)start.MemoryMb * 1024 * 1024,
+                ContainerPort = _options.AppPort,
+            };
+            var container = await sandbox.StartAsync(spec,
+                (stream, line) => logs.Write(start.AppId, "APP/PROC/WEB", start.Index, stream, line), ct);
+            instance.Address = $"{container.IpAddress}:{_options.AppPort}";
+            instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
+            logs.Write(start.AppId, "CELL", start.Index, "OUT",
+                $"Started process (pid {container.Pid}) with {sandbox.RuntimeName}; waiting for port {_options.AppPort}");
+
+            var healthy = await WaitForPortAsync(container, ct);
+            if (healthy)
+            {
+                instance.State = InstanceState.Running;
+                logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: listening on {instance.Address}");
+                await PublishAsync(instance, null, CancellationToken.None);
+            }
+
+            var exit = await container.Exited;
+            if (instance.Stopping) return;
+            await CrashAsync(instance, healthy ? exit.ToString() : $"health check failed: {exit}", exit.ExitCode);
+        }
+        catch (OperationCanceledException) when (instance.Stopping)
+        {
+        }
+        catch (HealthCheckTimeoutException e)
+        {
+            if (!instance.Stopping) await CrashAsync(instance, e.Message, null);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "instance {InstanceId} of app {App} failed to start", start.InstanceId, start.AppName);
+            if (!instance.Stopping) await CrashAsync(instance, "failed to start: " + e.Message, null);
+        }
+    }
+
+    private async Task CrashAsync(Instance instance, string reason, int? exitCode)
+    {
+        var start = instance.Start;
+        logs.Write(start.AppId, "CELL", start.Index, "ERR", $"App instance exited with guid {start.InstanceId}: {reason}");
+        await sandbox.DestroyAsync(ContainerId(start.InstanceId), TimeSpan.Zero, CancellationToken.None);
+        instance.State = InstanceState.Crashed;
+        instance.Reason = reason;
+        _instances.TryRemove(start.InstanceId, out _);
+        await PublishAsync(instance, exitCode, CancellationToken.None);
+    }
+
+    /// <summary>Port health check, as Cloud Foundry's default: healthy once the app accepts TCP connections.</summary>
+    private async Task<bool> WaitForPortAsync(RunningContainer container, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow().AddSeconds(_options.HealthCheckTimeoutSeconds);
+        while (!container.Exited.IsCompleted)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                using var tcp = new TcpClient();
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                attempt.CancelAfter(TimeSpan.FromSeconds(1));
+                await tcp.ConnectAsync(container.IpAddress!, _options.AppPort, attempt.Token);
+                return true;
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
+            {
+            }
+            if (time.GetUtcNow() > deadline)
+                throw new HealthCheckTimeoutException(
+                    $"health check failed: nothing listened on port {_options.AppPort} within {_options.HealthCheckTimeoutSeconds} s");
+            await Task.WhenAny(container.Exited, Task.Delay(TimeSpan.FromMilliseconds(50), time, ct));
+        }
+        return false;
+    }
+
+    private Task PublishAsync(Instance i, int? exitCode, CancellationToken ct) =>
+        dispatcher.DispatchAsync(new InstanceStateChanged(i.Start.InstanceId, i.Start.AppId, i.Start.Index, _options.Id,
+            i.State, i.Address, i.HostAddress, i.Reason, exitCode, time.GetUtcNow()), null, ct);
+
+    private sealed class HealthCheckTimeoutException(string message) : Exception(message);
+}

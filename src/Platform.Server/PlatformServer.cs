@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Options;
+using Platform.Api;
+using Platform.Blobstore;
+using Platform.Bus;
+using Platform.Cell;
+using Platform.Data;
+using Platform.Router;
+using Platform.Sandbox;
+using Platform.Scheduler;
+using Platform.Staging;
+
+namespace Platform.Server;
+
+/// <summary>
+/// platd: one executable, any set of roles. `platd --dev` runs every role in one process with the
+/// in-memory bus and blobs in a directory; `platd --roles cell` and the like run a part on many hosts.
+/// Configuration comes from appsettings.json, PLATFORM_-prefixed environment variables
+/// (PLATFORM_ConnectionStrings__Platform=...) and --Section:Key=value arguments.
+/// </summary>
+public static class PlatformServer
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var dev = args.Contains("--dev");
+        var roles = Roles.All;
+        var rest = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--dev") continue;
+            if (args[i] == "--roles" && i + 1 < args.Length) { roles = RoleParser.Parse(args[++i]); continue; }
+            if (args[i] is "-h" or "--help") { Console.WriteLine(Help); return 0; }
+            rest.Add(args[i]);
+        }
+
+        var builder = WebApplication.CreateBuilder(rest.ToArray());
+        builder.Configuration.AddEnvironmentVariables("PLATFORM_");
+        if (dev) builder.Configuration.AddInMemoryCollection(DevDefaults(builder.Configuration));
+        builder.Configuration.AddCommandLine(rest.ToArray());
+        var config = builder.Configuration;
+        var apiUrl = config["Api:Url"] ?? "http://127.0.0.1:7070";
+        builder.WebHost.UseUrls(apiUrl);
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        var cellId = config["Cell:Id"] ?? new CellOptions().Id;
+        var routerInstance = $"router-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+
+        if (RoleParser.NeedsDatabase(roles)) services.AddPlatformData(config);
+        if ((roles & (Roles.Api | Roles.Stager | Roles.Cell)) != 0) services.AddPlatformBlobstore(config);
+        if ((roles & (Roles.Stager | Roles.Cell)) != 0) services.AddPlatformSandbox(config);
+        if (roles.HasFlag(Roles.Api)) services.AddPlatformApi(config);
+        if (roles.HasFlag(Roles.Scheduler)) services.AddPlatformScheduler(config);
+        if (roles.HasFlag(Roles.Stager)) services.AddPlatformStaging(config);
+        if (roles.HasFlag(Roles.Cell)) services.AddPlatformCell(config);
+        if (roles.HasFlag(Roles.Router)) services.AddPlatformRouter(config);
+        services.AddPlatformBus(config, x =>
+        {
+            if (roles.HasFlag(Roles.Api)) x.AddApiConsumers();
+            if (roles.HasFlag(Roles.Scheduler)) x.AddSchedulerConsumers();
+            if (roles.HasFlag(Roles.Stager)) x.AddStagerConsumers();
+            if (roles.HasFlag(Roles.Cell)) x.AddCellConsumers(cellId);
+            if (roles.HasFlag(Roles.Router)) x.AddRouterConsumers(routerInstance);
+        });
+
+        var app = builder.Build();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("platd");
+        if (RoleParser.NeedsDatabase(roles))
+            await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
+
+        if (roles.HasFlag(Roles.Api)) app.MapPlatformApi(); // maps /healthz too
+        else app.MapGet("/healthz", () => Results.Text("ok"));
+
+        logger.LogInformation("platd starting roles {Roles}{Dev}; API on {ApiUrl}", roles, dev ? " (dev)" : "", apiUrl);
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>What --dev sets unless configuration already says otherwise.</summary>
+    private static Dictionary<string, string?> DevDefaults(IConfiguration config)
+    {
+        var dataDir = config["DataDir"] ?? "/var/lib/platform/dev";
+        var defaults = new Dictionary<string, string?>
+        {
+            ["Bus:Transport"] = "InMemory",
+            ["Blobstore:Kind"] = "Directory",
+            ["Blobstore:Directory"] = Path.Combine(dataDir, "blobs"),
+            ["Api:DataDir"] = dataDir,
+            ["Sandbox:Root"] = Path.Combine(dataDir, "sandbox"),
+        };
+        return defaults.Where(kv => config[kv.Key] is null).ToDictionary();
+    }
+
+    private const string Help = """
+        platd: the Platform server.
+
+        Usage: platd [--dev] [--roles api,scheduler,stager,cell,router] [--Section:Key=value ...]
+
+          --dev       every role in one process, in-memory bus, blobs in a directory under DataDir
+                      (default /var/lib/platform/dev)
+          --roles R   the roles to run (default: all)
+
+        Settings (appsettings.json, PLATFORM_Section__Key environment variables, or --Section:Key=value):
+          ConnectionStrings:Platform   PostgreSQL (Npgsql) connection string
+          Api:Url                      where the API listens (default http://127.0.0.1:7070)
+          Router:Url                   where the router listens (default http://127.0.0.1:7080)
+          Bus:Transport                InMemory or RabbitMq; Bus:RabbitMq:Url
+          Blobstore:Kind               Directory or S3; see docs/configuration.md
+        """;
+}

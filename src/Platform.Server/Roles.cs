@@ -1,0 +1,39 @@
+namespace Platform.Server;
+
+/// <summary>The roles one platd process can run; --dev runs them all.</summary>
+[Flags]
+public enum Roles
+{
+    None = 0,
+    Api = 1,
+    Scheduler = 2,
+    Stager = 4,
+    Cell = 8,
+    Router = 16,
+    All = Api | Scheduler | Stager | Cell | Router,
+}
+
+public static class RoleParser
+{
+    public static Roles Parse(string text)
+    {
+        var roles = Roles.None;
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            roles |= part.ToLowerInvariant() switch
+            {
+                "api" => Roles.Api,
+                "scheduler" => Roles.Scheduler,
+                "stager" => Roles.Stager,
+                "cell" => Roles.Cell,
+                "router" => Roles.Router,
+                "all" => Roles.All,
+                _ => throw new ArgumentException($"unknown role '{part}': use api, scheduler, stager, cell, router or all"),
+            };
+        }
+        return roles;
+    }
+
+    /// <summary>Roles that read or write Postgres (and so need migrations and the outbox dispatcher).</summary>
+    public static bool NeedsDatabase(Roles roles) => (roles & (Roles.Api | Roles.Scheduler | Roles.Router)) != 0;
+}
