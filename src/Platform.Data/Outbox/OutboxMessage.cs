@@ -15,4 +15,8 @@ public sealed class OutboxMessage
     public required string Body { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public int Attempts { get; set; }
+    /// <summary>Not handed to the bus before this time (the back-off after a failed attempt); null = at once.</summary>
+    public DateTimeOffset? NextAttemptAt { get; set; }
+    /// <summary>Why the last attempt failed, for operators.</summary>
+    public string? LastError { get; set; }
 }
