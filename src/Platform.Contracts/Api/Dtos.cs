@@ -33,7 +33,8 @@ public sealed record AppResponse(
     Guid? DropletId,
     string? DetectedBuildpack,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt);
+    DateTimeOffset UpdatedAt,
+    DateTimeOffset? LastUploadedAt = null);
 
 public sealed record InstanceResponse(
     Guid Id,

@@ -1,0 +1,27 @@
+namespace Platform.Api;
+
+/// <summary>Settings of the API role, bound from the "Api" configuration section.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Every app gets the route <c>&lt;name&gt;.&lt;AppsDomain&gt;</c>.</summary>
+    public string AppsDomain { get; set; } = "apps.localhost";
+
+    /// <summary>Where the router listens, shown to users by /v1/info.</summary>
+    public string RouterUrl { get; set; } = "http://127.0.0.1:7080";
+
+    /// <summary>Largest app archive accepted by PUT /v1/apps/{name}/package.</summary>
+    public long MaxUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>Where bootstrap-admin.json (the first admin's password) is written.</summary>
+    public string DataDir { get; set; } = "/var/lib/platform";
+
+    /// <summary>Log lines kept per app; older ones are trimmed every <see cref="LogTrimIntervalSeconds"/>.</summary>
+    public int MaxLogLinesPerApp { get; set; } = 2000;
+
+    public int LogTrimIntervalSeconds { get; set; } = 30;
+
+    /// <summary>Lifetime of a token issued by POST /v1/tokens.</summary>
+    public int TokenLifetimeDays { get; set; } = 30;
+}

@@ -1,0 +1,255 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
+using Platform.Api.Infrastructure;
+using Platform.Contracts.Api;
+using Platform.Contracts.Messages;
+using Platform.Data;
+using Platform.Data.Entities;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>/v1/apps: create, list, show, update, delete, start, stop, restart, scale.</summary>
+public static class AppsEndpoints
+{
+    public static RouteGroupBuilder MapAppsEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/apps", ListAsync);
+        v1.MapPost("/apps", CreateAsync);
+        v1.MapGet("/apps/{name}", ShowAsync);
+        v1.MapPatch("/apps/{name}", UpdateAsync);
+        v1.MapDelete("/apps/{name}", DeleteAsync);
+        v1.MapPost("/apps/{name}/start", StartAsync);
+        v1.MapPost("/apps/{name}/stop", StopAsync);
+        v1.MapPost("/apps/{name}/restart", RestartAsync);
+        v1.MapPost("/apps/{name}/scale", ScaleAsync);
+        return v1;
+    }
+
+    private static async Task<IResult> ListAsync(PlatformDbContext db, CancellationToken ct)
+    {
+        var apps = await db.Apps.AsNoTracking().OrderBy(a => a.Name).ToListAsync(ct);
+        var ids = apps.Select(a => a.Id).ToList();
+        var routes = (await db.Routes.AsNoTracking().Where(r => ids.Contains(r.AppId)).ToListAsync(ct))
+            .ToLookup(r => r.AppId, r => r.Host + r.Path);
+        var running = await db.Instances.Where(i => ids.Contains(i.AppId) && i.State == InstanceStates.Running)
+            .GroupBy(i => i.AppId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
+        var dropletIds = apps.Where(a => a.CurrentDropletId != null).Select(a => a.CurrentDropletId!.Value).ToList();
+        var buildpacks = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Buildpack, ct);
+        var uploads = await db.Packages.Where(p => ids.Contains(p.AppId)).GroupBy(p => p.AppId)
+            .Select(g => new { g.Key, Last = g.Max(p => p.CreatedAt) }).ToDictionaryAsync(x => x.Key, x => x.Last, ct);
+        return Results.Ok(apps.Select(a => Mapping.ToResponse(
+            a,
+            routes[a.Id].Order(StringComparer.Ordinal).ToList(),
+            running.GetValueOrDefault(a.Id),
+            a.CurrentDropletId is { } d ? buildpacks.GetValueOrDefault(d) : null,
+            uploads.TryGetValue(a.Id, out var last) ? last : null)).ToList());
+    }
+
+    private static async Task<IResult> CreateAsync(
+        HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, IOptions<ApiOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
+        if (problem is not null) return problem;
+        if (AppRequestValidation.CheckName(body!.Name) is { } nameError) return ApiProblems.BadRequest(nameError);
+        var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
+        if (error is not null) return ApiProblems.BadRequest(error);
+        var name = body.Name!;
+        if (await db.Apps.AnyAsync(a => a.Name == name, ct))
+            return ApiProblems.Conflict($"the app name '{name}' is taken: choose another or update the existing app");
+
+        var now = time.GetUtcNow();
+        var app = new AppEntity
+        {
+            Id = Guid.NewGuid(),
+            Name = name,
+            State = AppStates.Stopped,
+            Instances = sizes!.Instances ?? 1,
+            MemoryMb = sizes.MemoryMb ?? 256,
+            DiskMb = sizes.DiskMb ?? 1024,
+            Buildpack = NullIfEmpty(body.Buildpack),
+            Command = NullIfEmpty(body.Command),
+            Env = body.Env ?? new(),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var host = $"{name}.{options.Value.AppsDomain}";
+        if (await db.Routes.AnyAsync(r => r.Host == host && r.Path == "", ct))
+            return ApiProblems.Conflict($"the route {host} is already mapped to another app");
+        db.Apps.Add(app);
+        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = app.Id, Host = host, CreatedAt = now });
+        AppEvents.Add(db, app.Id, "app.create", CurrentUser.Name(user),
+            $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
+        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Lost a race with a concurrent create of the same name (unique index).
+            return ApiProblems.Conflict($"the app name '{name}' is taken: choose another or update the existing app");
+        }
+        return Results.Created($"/v1/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
+    }
+
+    private static async Task<IResult> ShowAsync(string name, PlatformDbContext db, CancellationToken ct)
+    {
+        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        var instances = await db.Instances.AsNoTracking()
+            .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
+            .OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync(ct);
+        return Results.Ok(new AppDetailResponse(
+            await Mapping.ToResponseAsync(db, app, ct), instances.Select(Mapping.ToResponse).ToList()));
+    }
+
+    private static async Task<IResult> UpdateAsync(
+        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
+        if (problem is not null) return problem;
+        if (body!.Name is not null && body.Name != name)
+            return ApiProblems.BadRequest($"renaming is not supported: the body names '{body.Name}' but the URL names '{name}'");
+        var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
+        if (error is not null) return ApiProblems.BadRequest(error);
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+
+        var now = time.GetUtcNow();
+        var changes = new List<string>();
+        if (sizes!.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
+        if (sizes.MemoryMb is { } m && m != app.MemoryMb) { app.MemoryMb = m; changes.Add($"memory {m}M"); }
+        if (sizes.DiskMb is { } d && d != app.DiskMb) { app.DiskMb = d; changes.Add($"disk {d}M"); }
+        if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
+        if (body.Command is not null) { app.Command = NullIfEmpty(body.Command); changes.Add("command"); }
+        if (body.Env is not null) { app.Env = body.Env; changes.Add("env"); }
+        if (changes.Count > 0)
+        {
+            app.UpdatedAt = now;
+            AppEvents.Add(db, app.Id, "app.update", CurrentUser.Name(user), string.Join(", ", changes), now);
+            if (sizes.Instances is not null) ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            await db.SaveChangesAsync(ct);
+        }
+        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    private static async Task<IResult> DeleteAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        var now = time.GetUtcNow();
+
+        // One SaveChanges removes the app and what belongs to it, with the outbox message, atomically.
+        // Instance rows stay: the scheduler stops instances whose app is gone and then removes them.
+        // Blobs stay too: they are content-addressed and may be shared with other apps.
+        db.Routes.RemoveRange(await db.Routes.Where(r => r.AppId == app.Id).ToListAsync(ct));
+        db.Builds.RemoveRange(await db.Builds.Where(b => b.AppId == app.Id).ToListAsync(ct));
+        db.Packages.RemoveRange(await db.Packages.Where(p => p.AppId == app.Id).ToListAsync(ct));
+        db.Droplets.RemoveRange(await db.Droplets.Where(d => d.AppId == app.Id).ToListAsync(ct));
+        db.Apps.Remove(app);
+        AppEvents.Add(db, app.Id, "app.delete", CurrentUser.Name(user), $"deleted app {name}", now);
+        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        await db.SaveChangesAsync(ct);
+        // Log lines can be many; they are no one's concern once the app is gone, so bulk-delete them after.
+        await db.LogLines.Where(l => l.AppId == app.Id).ExecuteDeleteAsync(ct);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> StartAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        if (app.CurrentDropletId is null)
+            return ApiProblems.Unprocessable("App not staged",
+                $"app has not been staged: upload a package and create a build first (plat push {name})");
+        var now = time.GetUtcNow();
+        if (app.State != AppStates.Started)
+        {
+            app.State = AppStates.Started;
+            app.UpdatedAt = now;
+            AppEvents.Add(db, app.Id, "app.start", CurrentUser.Name(user), "state STARTED", now);
+            ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            await db.SaveChangesAsync(ct);
+        }
+        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    private static async Task<IResult> StopAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        var now = time.GetUtcNow();
+        if (app.State != AppStates.Stopped)
+        {
+            // The scheduler sees STOPPED and stops the app's instances.
+            app.State = AppStates.Stopped;
+            app.UpdatedAt = now;
+            AppEvents.Add(db, app.Id, "app.stop", CurrentUser.Name(user), "state STOPPED", now);
+            ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            await db.SaveChangesAsync(ct);
+        }
+        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    /// <summary>
+    /// Restart = every live instance is marked STOPPING and its cell gets a StopInstance (through the
+    /// outbox, in the same transaction), and the app is STARTED. The scheduler counts only STARTING and
+    /// RUNNING instances, so it places fresh ones for every index; the old rows go once their cells report.
+    /// </summary>
+    private static async Task<IResult> RestartAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        if (app.CurrentDropletId is null)
+            return ApiProblems.Unprocessable("App not staged",
+                $"app has not been staged: upload a package and create a build first (plat push {name})");
+        var now = time.GetUtcNow();
+        var live = await db.Instances
+            .Where(i => i.AppId == app.Id && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running))
+            .ToListAsync(ct);
+        foreach (var instance in live)
+        {
+            instance.State = InstanceStates.Stopping;
+            instance.Reason = "restart";
+            instance.UpdatedAt = now;
+            ApiOutbox.Add(db, new StopInstance(instance.Id, instance.CellId, "restart"), Queues.Cell(instance.CellId), now);
+        }
+        app.State = AppStates.Started;
+        app.UpdatedAt = now;
+        AppEvents.Add(db, app.Id, "app.restart", CurrentUser.Name(user), $"stopping {live.Count} instance(s) for replacement", now);
+        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        await db.SaveChangesAsync(ct);
+        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    private static async Task<IResult> ScaleAsync(
+        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<ScaleRequest>(request, ct);
+        if (problem is not null) return problem;
+        var (sizes, error) = AppRequestValidation.Parse(body!.Instances, body.Memory, body.Disk);
+        if (error is not null) return ApiProblems.BadRequest(error);
+        if (sizes!.Instances is null && sizes.MemoryMb is null && sizes.DiskMb is null)
+            return ApiProblems.BadRequest("nothing to scale: give instances, memory or disk");
+        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+
+        var now = time.GetUtcNow();
+        var changes = new List<string>();
+        if (sizes.Instances is { } n) { changes.Add($"instances {app.Instances} -> {n}"); app.Instances = n; }
+        if (sizes.MemoryMb is { } m) { changes.Add($"memory {app.MemoryMb}M -> {m}M"); app.MemoryMb = m; }
+        if (sizes.DiskMb is { } d) { changes.Add($"disk {app.DiskMb}M -> {d}M"); app.DiskMb = d; }
+        app.UpdatedAt = now;
+        AppEvents.Add(db, app.Id, "app.scale", CurrentUser.Name(user), string.Join(", ", changes), now);
+        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        await db.SaveChangesAsync(ct);
+        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}

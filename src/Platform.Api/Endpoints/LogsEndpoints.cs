@@ -1,0 +1,39 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Platform.Api.Infrastructure;
+using Platform.Data;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>
+/// GET /v1/apps/{name}/logs?after=ID&amp;limit=N: lines in ascending id order. With after, the lines that
+/// follow it (clients poll with the last id they saw); without, the most recent N ("--recent").
+/// </summary>
+public static class LogsEndpoints
+{
+    public const int DefaultLimit = 500;
+    public const int MaxLimit = 5000;
+
+    public static RouteGroupBuilder MapLogsEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapGet("/apps/{name}/logs", ListAsync);
+        return v1;
+    }
+
+    private static async Task<IResult> ListAsync(string name, long? after, int? limit, PlatformDbContext db, CancellationToken ct)
+    {
+        if (limit is < 1 or > MaxLimit)
+            return ApiProblems.BadRequest($"limit must be between 1 and {MaxLimit}, not {limit}");
+        var take = limit ?? DefaultLimit;
+        var appId = await db.Apps.Where(a => a.Name == name).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(ct);
+        if (appId is null) return ApiProblems.AppNotFound(name);
+
+        var lines = db.LogLines.AsNoTracking().Where(l => l.AppId == appId);
+        var page = after is { } a
+            ? await lines.Where(l => l.Id > a).OrderBy(l => l.Id).Take(take).ToListAsync(ct)
+            : (await lines.OrderByDescending(l => l.Id).Take(take).ToListAsync(ct)).OrderBy(l => l.Id).ToList();
+        return Results.Ok(page.Select(Mapping.ToResponse).ToList());
+    }
+}

@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts.Api;
+using Platform.Data;
+using Platform.Data.Entities;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>Turns rows into the API's response bodies.</summary>
+internal static class Mapping
+{
+    public static async Task<AppResponse> ToResponseAsync(PlatformDbContext db, AppEntity app, CancellationToken ct)
+    {
+        var routes = await db.Routes.Where(r => r.AppId == app.Id).OrderBy(r => r.Host).ThenBy(r => r.Path)
+            .Select(r => r.Host + r.Path).ToListAsync(ct);
+        var running = await db.Instances.CountAsync(i => i.AppId == app.Id && i.State == InstanceStates.Running, ct);
+        string? detected = app.CurrentDropletId is { } dropletId
+            ? await db.Droplets.Where(d => d.Id == dropletId).Select(d => d.Buildpack).FirstOrDefaultAsync(ct)
+            : null;
+        var lastUpload = await db.Packages.Where(p => p.AppId == app.Id).OrderByDescending(p => p.CreatedAt)
+            .Select(p => (DateTimeOffset?)p.CreatedAt).FirstOrDefaultAsync(ct);
+        return ToResponse(app, routes, running, detected, lastUpload);
+    }
+
+    public static AppResponse ToResponse(AppEntity app, IReadOnlyList<string> routes, int running, string? detected, DateTimeOffset? lastUpload) =>
+        new(app.Id, app.Name, app.State, app.Instances, app.MemoryMb, app.DiskMb, app.Buildpack, app.Command,
+            routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload);
+
+    public static InstanceResponse ToResponse(InstanceEntity i) =>
+        new(i.Id, i.Index, i.State, i.CellId, i.Address ?? i.HostAddress, i.Reason, i.UpdatedAt);
+
+    public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt);
+
+    public static BuildResponse ToResponse(BuildEntity b) =>
+        new(b.Id, b.AppId, b.PackageId, b.State, b.Error, b.Buildpack, b.DropletId, b.CreatedAt, b.CompletedAt);
+
+    public static EventResponse ToResponse(EventEntity e) => new(e.Id, e.AppId, e.Type, e.Actor, e.Description, e.Timestamp);
+
+    public static LogLineResponse ToResponse(LogLineEntity l) => new(l.Id, l.Timestamp, l.Source, l.SourceIndex, l.Stream, l.Text);
+}

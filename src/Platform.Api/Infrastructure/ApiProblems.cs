@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Platform.Api.Infrastructure;
+
+/// <summary>The RFC 9457 problems the API answers with: a short title and a detail a person can act on.</summary>
+public static class ApiProblems
+{
+    public static IResult BadRequest(string detail) =>
+        Results.Problem(title: "Invalid request", detail: detail, statusCode: StatusCodes.Status400BadRequest);
+
+    public static IResult AppNotFound(string name) =>
+        Results.Problem(title: "App not found", detail: $"app '{name}' not found", statusCode: StatusCodes.Status404NotFound);
+
+    public static IResult NotFound(string title, string detail) =>
+        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status404NotFound);
+
+    public static IResult Conflict(string detail) =>
+        Results.Problem(title: "Conflict", detail: detail, statusCode: StatusCodes.Status409Conflict);
+
+    public static IResult TooLarge(long limit) =>
+        Results.Problem(
+            title: "Upload too large",
+            detail: $"the archive is larger than the limit of {limit} bytes (Api:MaxUploadBytes)",
+            statusCode: StatusCodes.Status413PayloadTooLarge);
+
+    public static IResult Unprocessable(string title, string detail) =>
+        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status422UnprocessableEntity);
+
+    public static IResult Unauthorized(string detail) =>
+        Results.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
+}
