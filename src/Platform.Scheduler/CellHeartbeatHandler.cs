@@ -1,0 +1,71 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Platform.Contracts.Messages;
+using Platform.Data;
+using Platform.Data.Entities;
+using Platform.Data.Outbox;
+
+namespace Platform.Scheduler;
+
+/// <summary>
+/// Keeps the cell row (capacity, last heartbeat) and reconciles the cell's instance rows with its full report
+/// (<see cref="HeartbeatReconciler"/>). Idempotent: the same heartbeat twice changes nothing the second time.
+/// </summary>
+public sealed class CellHeartbeatHandler(
+    IDbContextFactory<PlatformDbContext> contexts,
+    HeartbeatReconciler reconciler,
+    InstanceJournal journal,
+    ConvergenceTrigger trigger,
+    TimeProvider time)
+{
+    public async Task HandleAsync(CellHeartbeat heartbeat, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(heartbeat.CellId)) throw new ArgumentException("A heartbeat needs a cell id.", nameof(heartbeat));
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await SchedulerLock.AcquireAsync(db, cancellationToken);
+        var now = time.GetUtcNow();
+
+        var cell = await db.Cells.FirstOrDefaultAsync(c => c.Id == heartbeat.CellId, cancellationToken);
+        var isNew = cell is null;
+        if (cell is null)
+        {
+            cell = new CellEntity { Id = heartbeat.CellId, Host = heartbeat.Host };
+            db.Cells.Add(cell);
+        }
+        cell.Host = heartbeat.Host;
+        cell.MemoryCapacityMb = heartbeat.MemoryCapacityMb;
+        cell.DiskCapacityMb = heartbeat.DiskCapacityMb;
+        cell.MaxInstances = heartbeat.MaxInstances;
+        // Our clock, not the cell's: liveness must not depend on the cells' clocks agreeing with ours.
+        if (now > cell.LastHeartbeat) cell.LastHeartbeat = now;
+
+        var reportedIds = heartbeat.Instances.Select(i => i.InstanceId).ToList();
+        var known = await db.Instances
+            .Where(i => i.CellId == heartbeat.CellId || reportedIds.Contains(i.Id))
+            .ToListAsync(cancellationToken);
+        var plan = reconciler.Reconcile(heartbeat with { Timestamp = heartbeat.Timestamp.ToUniversalTime() }, known, now);
+
+        foreach (var (row, report) in plan.BecameRunning)
+        {
+            row.State = InstanceStates.Running;
+            row.Address = report.Address;
+            row.HostAddress = report.HostAddress;
+            row.Reason = null;
+            row.UpdatedAt = now;
+        }
+        foreach (var (row, reason) in plan.Crashed) journal.RecordCrash(db, row, reason, null, now);
+        foreach (var row in plan.Deletes) db.Instances.Remove(row);
+        foreach (var row in plan.StopResent) row.UpdatedAt = now;
+        foreach (var stop in plan.Stops) db.AddToOutbox(stop, Queues.Cell(heartbeat.CellId));
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        if (isNew || plan.Crashed.Count > 0 || plan.Deletes.Count > 0 || plan.BecameRunning.Count > 0) trigger.Poke();
+    }
+}
+
+public sealed class CellHeartbeatConsumer(CellHeartbeatHandler handler) : IConsumer<CellHeartbeat>
+{
+    public Task Consume(ConsumeContext<CellHeartbeat> context) => handler.HandleAsync(context.Message, context.CancellationToken);
+}
