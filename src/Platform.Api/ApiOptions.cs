@@ -14,7 +14,7 @@ public sealed class ApiOptions
     /// <summary>Largest app archive accepted by PUT /v1/apps/{name}/package.</summary>
     public long MaxUploadBytes { get; set; } = 1L << 30;
 
-    /// <summary>Where bootstrap-admin.json (the first admin's password) is written.</summary>
+    /// <summary>Where bootstrap-admin.json (the first admin's password) is written; defaults to the top-level DataDir.</summary>
     public string DataDir { get; set; } = "/var/lib/platform";
 
     /// <summary>Log lines kept per app; older ones are trimmed every <see cref="LogTrimIntervalSeconds"/>.</summary>

@@ -18,7 +18,17 @@ public static class PlatformApiExtensions
     /// </summary>
     public static IServiceCollection AddPlatformApi(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section));
+        services.AddOptions<ApiOptions>()
+            .Bind(configuration.GetSection(ApiOptions.Section))
+            .PostConfigure(o =>
+            {
+                // platd has one top-level DataDir for every role; Api:DataDir overrides it for this role.
+                if (configuration[$"{ApiOptions.Section}:{nameof(ApiOptions.DataDir)}"] is null && configuration["DataDir"] is { Length: > 0 } shared)
+                    o.DataDir = shared;
+            })
+            .Validate(o => o.MaxUploadBytes > 0, "Api:MaxUploadBytes must be positive")
+            .Validate(o => o.MaxLogLinesPerApp > 0, "Api:MaxLogLinesPerApp must be positive")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.AppsDomain), "Api:AppsDomain must be set");
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
         services.AddAuthentication()

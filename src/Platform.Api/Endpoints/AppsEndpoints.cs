@@ -9,6 +9,7 @@ using Platform.Api.Infrastructure;
 using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
 using Platform.Data;
+using Platform.Data.Outbox;
 using Platform.Data.Entities;
 
 namespace Platform.Api.Endpoints;
@@ -84,7 +85,7 @@ public static class AppsEndpoints
         db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = app.Id, Host = host, CreatedAt = now });
         AppEvents.Add(db, app.Id, "app.create", CurrentUser.Name(user),
             $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
-        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         try
         {
             await db.SaveChangesAsync(ct);
@@ -132,7 +133,7 @@ public static class AppsEndpoints
         {
             app.UpdatedAt = now;
             AppEvents.Add(db, app.Id, "app.update", CurrentUser.Name(user), string.Join(", ", changes), now);
-            if (sizes.Instances is not null) ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
@@ -153,7 +154,7 @@ public static class AppsEndpoints
         db.Droplets.RemoveRange(await db.Droplets.Where(d => d.AppId == app.Id).ToListAsync(ct));
         db.Apps.Remove(app);
         AppEvents.Add(db, app.Id, "app.delete", CurrentUser.Name(user), $"deleted app {name}", now);
-        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         // Log lines can be many; they are no one's concern once the app is gone, so bulk-delete them after.
         await db.LogLines.Where(l => l.AppId == app.Id).ExecuteDeleteAsync(ct);
@@ -173,7 +174,7 @@ public static class AppsEndpoints
             app.State = AppStates.Started;
             app.UpdatedAt = now;
             AppEvents.Add(db, app.Id, "app.start", CurrentUser.Name(user), "state STARTED", now);
-            ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
@@ -190,7 +191,7 @@ public static class AppsEndpoints
             app.State = AppStates.Stopped;
             app.UpdatedAt = now;
             AppEvents.Add(db, app.Id, "app.stop", CurrentUser.Name(user), "state STOPPED", now);
-            ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+            db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
@@ -217,12 +218,12 @@ public static class AppsEndpoints
             instance.State = InstanceStates.Stopping;
             instance.Reason = "restart";
             instance.UpdatedAt = now;
-            ApiOutbox.Add(db, new StopInstance(instance.Id, instance.CellId, "restart"), Queues.Cell(instance.CellId), now);
+            db.AddToOutbox(new StopInstance(instance.Id, instance.CellId, "restart"), Queues.Cell(instance.CellId));
         }
         app.State = AppStates.Started;
         app.UpdatedAt = now;
         AppEvents.Add(db, app.Id, "app.restart", CurrentUser.Name(user), $"stopping {live.Count} instance(s) for replacement", now);
-        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
@@ -246,7 +247,7 @@ public static class AppsEndpoints
         if (sizes.DiskMb is { } d) { changes.Add($"disk {app.DiskMb}M -> {d}M"); app.DiskMb = d; }
         app.UpdatedAt = now;
         AppEvents.Add(db, app.Id, "app.scale", CurrentUser.Name(user), string.Join(", ", changes), now);
-        ApiOutbox.Add(db, new AppRoutesChanged(app.Id, now), null, now);
+        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }

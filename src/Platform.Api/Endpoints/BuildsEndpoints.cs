@@ -7,6 +7,7 @@ using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Contracts.Messages;
 using Platform.Data;
+using Platform.Data.Outbox;
 using Platform.Data.Entities;
 
 namespace Platform.Api.Endpoints;
@@ -42,8 +43,8 @@ public static class BuildsEndpoints
             CreatedAt = now,
         };
         db.Builds.Add(build);
-        ApiOutbox.Add(db, new StageApp(build.Id, app.Id, app.Name, package.Digest, app.Buildpack, app.Command,
-            app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env)), Queues.Stage, now);
+        db.AddToOutbox(new StageApp(build.Id, app.Id, app.Name, package.Digest, app.Buildpack, app.Command,
+            app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env)), Queues.Stage);
         AppEvents.Add(db, app.Id, "app.build", CurrentUser.Name(user), $"staging package {package.Digest}", now);
         await db.SaveChangesAsync(ct);
         return Results.Created($"/v1/builds/{build.Id}", Mapping.ToResponse(build));
