@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.LoadBalancing;
+
+namespace Platform.Router;
+
+/// <summary>
+/// Feeds YARP from the <see cref="RouteTableLoader"/>: one route per host (+ path) and one cluster per app
+/// with a destination per running instance. Each reload publishes a new config and fires the old one's
+/// change token, which is how YARP learns to swap.
+/// </summary>
+public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDisposable
+{
+    private readonly RouterOptions _options;
+    private readonly RouteTableLoader _loader;
+    private volatile Snapshot _current;
+
+    public RouteTableProxyConfigProvider(RouteTableLoader loader, IOptions<RouterOptions> options)
+    {
+        _options = options.Value;
+        _loader = loader;
+        _current = new Snapshot(Build(loader.Current, _options));
+        loader.Reloaded += Update;
+    }
+
+    public IProxyConfig GetConfig() => _current;
+
+    public void Update(RouteTable table)
+    {
+        var previous = _current;
+        _current = new Snapshot(Build(table, _options));
+        previous.SignalChange();
+    }
+
+    /// <summary>Cluster id of an app: its id, so instances of one app share the cluster whatever their routes.</summary>
+    public static string ClusterId(Guid appId) => appId.ToString("N");
+
+    public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(
+        RouteTable table, RouterOptions options)
+    {
+        // Apps with no running instance get no YARP route: the route gate answers 503 for them.
+        var routed = table.Routes.Where(r => r.Backends.Count > 0).ToList();
+        var routes = routed.Select(r => new RouteConfig
+        {
+            RouteId = r.Host + (r.Path.Length == 0 ? "/" : r.Path),
+            ClusterId = ClusterId(r.AppId),
+            // Longer paths first, so /api wins over the whole host.
+            Order = -r.Path.Length,
+            Match = new RouteMatch
+            {
+                Hosts = [r.Host],
+                Path = r.Path.Length == 0 ? "/{**rest}" : r.Path + "/{**rest}",
+            },
+            // Apps see the Host they were called by (as on Cloud Foundry), not the instance address.
+            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
+        }).ToList();
+
+        var clusters = routed
+            .GroupBy(r => r.AppId)
+            .Select(g => new ClusterConfig
+            {
+                ClusterId = ClusterId(g.Key),
+                LoadBalancingPolicy = LoadBalancingPolicies.RoundRobin,
+                Destinations = g.First().Backends.ToDictionary(
+                    b => b.InstanceId.ToString("N"),
+                    b => new DestinationConfig { Address = $"http://{b.Address}/" }),
+                HealthCheck = new HealthCheckConfig
+                {
+                    Passive = new PassiveHealthCheckConfig
+                    {
+                        Enabled = true,
+                        Policy = EvictOnFailurePassiveHealthPolicy.PolicyName,
+                        ReactivationPeriod = TimeSpan.FromSeconds(Math.Max(1, options.PassiveHealthReactivationSeconds)),
+                    },
+                    // When every instance has failed, keep trying them all (and answer 502 when they fail)
+                    // rather than refusing outright.
+                    AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyOrPanic,
+                },
+                SessionAffinity = options.StickySessions
+                    ? new SessionAffinityConfig
+                    {
+                        Enabled = true,
+                        // Explicitly "Cookie": YARP's default, HashCookie, needs System.IO.Hashing, which is not available here.
+                        Policy = "Cookie",
+                        AffinityKeyName = ".Platform.Affinity",
+                        FailurePolicy = "Redistribute",
+                    }
+                    : null,
+            })
+            .ToList();
+        return (routes, clusters);
+    }
+
+    public void Dispose() => _loader.Reloaded -= Update;
+
+    private sealed class Snapshot : IProxyConfig
+    {
+        private readonly CancellationTokenSource _changed = new();
+
+        public Snapshot((IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) config)
+        {
+            Routes = config.Routes;
+            Clusters = config.Clusters;
+            ChangeToken = new CancellationChangeToken(_changed.Token);
+        }
+
+        public IReadOnlyList<RouteConfig> Routes { get; }
+        public IReadOnlyList<ClusterConfig> Clusters { get; }
+        public IChangeToken ChangeToken { get; }
+
+        public void SignalChange() => _changed.Cancel();
+    }
+}
