@@ -26,7 +26,19 @@ public sealed record ContainerSpec
     /// and a host port mapped to this port. When null, its network namespace has only loopback.
     /// </summary>
     public int? ContainerPort { get; init; }
+
+    /// <summary>Who the process runs as. Null: root (uid 0, gid 0), with the default capability set.</summary>
+    public ContainerUser? User { get; init; }
+
+    /// <summary>Most processes and threads the container may have. Null: no limit.</summary>
+    public long? PidsLimit { get; init; }
+
+    /// <summary>Relative CPU weight (cgroup v1 cpu.shares; the runtime converts it on v2). Null: the default.</summary>
+    public ulong? CpuShares { get; init; }
 }
+
+/// <summary>A numeric user and group inside the container. A non-root user gets no capabilities.</summary>
+public sealed record ContainerUser(uint Uid, uint Gid);
 
 /// <summary>How a container's process ended.</summary>
 /// <param name="ExitCode">The exit status when it exited; null when killed by a signal.</param>

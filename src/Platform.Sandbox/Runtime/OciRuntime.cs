@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace Platform.Sandbox.Runtime;
+
+/// <summary>
+/// A real OCI runtime binary (crun or runc) and how to invoke it: its state root, and for crun on a hybrid
+/// cgroup host, a private mount namespace without the cgroup2 mount (crun 1.8 refuses hybrid layouts).
+/// </summary>
+public sealed class OciRuntime
+{
+    /// <summary>"crun" or "runc".</summary>
+    public string Name { get; }
+    public string BinaryPath { get; }
+    /// <summary>The runtime's --root, where it keeps container state.</summary>
+    public string StateDirectory { get; }
+    /// <summary>Why this runtime was chosen, for logs.</summary>
+    public string Reason { get; }
+    /// <summary>
+    /// True when every call goes through `unshare -m` with /sys/fs/cgroup/unified unmounted first, which makes a
+    /// hybrid host look like cgroup v1 to crun.
+    /// </summary>
+    public bool HidesUnifiedCgroup { get; }
+
+    public OciRuntime(string name, string binaryPath, string stateDirectory, string reason, bool hidesUnifiedCgroup)
+    {
+        Name = name;
+        BinaryPath = binaryPath;
+        StateDirectory = stateDirectory;
+        Reason = reason;
+        HidesUnifiedCgroup = hidesUnifiedCgroup;
+    }
+
+    /// <summary>
+    /// Picks the runtime: <c>auto</c> prefers crun (faster to start) unless the host's cgroup layout is hybrid,
+    /// which crun 1.8 refuses ("cgroups in hybrid mode not supported"), then runc. A forced crun on a hybrid
+    /// host runs inside a private mount namespace with the cgroup2 mount removed.
+    /// </summary>
+    public static OciRuntime Detect(SandboxOptions options, CgroupLayout layout, ILogger? logger = null)
+    {
+        var choice = (options.Runtime ?? "auto").Trim().ToLowerInvariant();
+        var crunExists = File.Exists(options.CrunPath);
+        var runcExists = File.Exists(options.RuncPath);
+        var hybrid = layout.Mode == CgroupMode.Hybrid;
+        var hybridNote = hybrid
+            ? $"the host's cgroup layout is hybrid (v1 controllers with cgroup2 at {layout.Mounts.First(m => m.IsV2).MountPoint}), which crun 1.8 refuses (\"cgroups in hybrid mode not supported\")"
+            : "";
+
+        OciRuntime result = choice switch
+        {
+            "runc" when runcExists => Make("runc", options.RuncPath, "Sandbox:Runtime is runc", false),
+            "crun" when crunExists => hybrid
+                ? Make("crun", options.CrunPath, $"Sandbox:Runtime is crun; {hybridNote}, so crun runs in a private mount namespace without the cgroup2 mount", true)
+                : Make("crun", options.CrunPath, "Sandbox:Runtime is crun", false),
+            "runc" or "crun" => throw new SandboxException(
+                $"Sandbox:Runtime is {choice} but {(choice == "runc" ? options.RuncPath : options.CrunPath)} does not exist"),
+            "auto" when crunExists && !hybrid => Make("crun", options.CrunPath, $"crun found and the cgroup layout ({layout.Mode}) is supported by it", false),
+            "auto" when runcExists => Make("runc", options.RuncPath,
+                crunExists ? $"crun is installed but {hybridNote}; runc works there" : $"crun not found at {options.CrunPath}", false),
+            "auto" when crunExists => Make("crun", options.CrunPath, $"runc not found at {options.RuncPath}; {hybridNote}, so crun runs in a private mount namespace without the cgroup2 mount", true),
+            "auto" => throw new SandboxException($"no OCI runtime: neither {options.CrunPath} nor {options.RuncPath} exists (apt-get install crun runc)"),
+            _ => throw new SandboxException($"Sandbox:Runtime must be auto, crun or runc, not '{options.Runtime}'"),
+        };
+        logger?.LogInformation("Sandbox uses OCI runtime {Runtime} ({Path}): {Reason}", result.Name, result.BinaryPath, result.Reason);
+        return result;
+
+        OciRuntime Make(string name, string path, string reason, bool hide) =>
+            new(name, path, options.RuntimeStateDirectory is { Length: > 0 } s ? s : $"/run/platform/{name}", reason, hide);
+    }
+
+    /// <summary>A start-info for `runtime --root STATE args...`, wrapped in unshare when needed.</summary>
+    public ProcessStartInfo StartInfo(IEnumerable<string> arguments)
+    {
+        ProcessStartInfo psi;
+        if (HidesUnifiedCgroup)
+        {
+            psi = new ProcessStartInfo("unshare");
+            foreach (var a in new[] { "-m", "--propagation", "private", "/bin/sh", "-c",
+                         "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\"", BinaryPath })
+                psi.ArgumentList.Add(a);
+        }
+        else psi = new ProcessStartInfo(BinaryPath);
+        psi.ArgumentList.Add("--root");
+        psi.ArgumentList.Add(StateDirectory);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        psi.UseShellExecute = false;
+        return psi;
+    }
+
+    /// <summary>Runs the runtime with the arguments and returns its result.</summary>
+    public Task<HostCommandResult> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
+    {
+        var psi = StartInfo(arguments);
+        return HostCommand.RunAsync(psi.FileName, psi.ArgumentList, null, cancellationToken);
+    }
+
+    /// <summary>True when the runtime has state for this container id.</summary>
+    public bool HasState(string id) => Directory.Exists(Path.Combine(StateDirectory, id));
+
+    /// <summary>Sends a signal to the container's init; errors (e.g. not running) are ignored.</summary>
+    public Task<HostCommandResult> KillAsync(string id, string signal, CancellationToken cancellationToken) =>
+        RunAsync(["kill", id, signal], cancellationToken);
+
+    /// <summary>Removes the container from the runtime (killing it first), including its cgroups.</summary>
+    public async Task DeleteAsync(string id, CancellationToken cancellationToken)
+    {
+        if (!HasState(id)) return;
+        var result = await RunAsync(["delete", "--force", id], cancellationToken);
+        if (!result.Succeeded && HasState(id))
+            throw new SandboxException($"{Name} delete --force {id} failed: {result.StandardError.Trim()}");
+    }
+}

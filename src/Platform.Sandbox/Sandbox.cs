@@ -1,0 +1,378 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Sandbox.Cgroups;
+using Platform.Sandbox.Network;
+using Platform.Sandbox.Rootfs;
+using Platform.Sandbox.Runtime;
+
+namespace Platform.Sandbox;
+
+/// <summary>
+/// Runs containers with a real OCI runtime: an overlay rootfs of the spec's layers (the volumizer), a network
+/// namespace on the host bridge (the networker), and a bundle whose config.json carries the namespaces, limits
+/// and mounts (the containerizer). Everything a container has is recorded under Root/containers/&lt;id&gt;, so a
+/// restarted process can list and destroy what an earlier one left.
+/// </summary>
+public sealed partial class Sandbox : ISandbox
+{
+    private readonly SandboxOptions _options;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly OciRuntime _runtime;
+    private readonly Networker _networker;
+    private readonly CgroupReader _cgroups;
+    private readonly string _containersDirectory;
+    private readonly bool _setSwapLimit;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    private readonly ConcurrentDictionary<string, LiveContainer> _live = new();
+
+    /// <summary>A container this process started: its exit task and output pumps are in memory.</summary>
+    private sealed record LiveContainer(int Pid, Task<ContainerExit> Exited);
+
+    public Sandbox(IOptions<SandboxOptions> options, ILogger<Sandbox>? logger = null, TimeProvider? timeProvider = null)
+    {
+        _options = options.Value;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _time = timeProvider ?? TimeProvider.System;
+        var layout = CgroupLayout.Detect();
+        _cgroups = new CgroupReader(layout);
+        _runtime = OciRuntime.Detect(_options, layout, _logger);
+        _networker = new Networker(_options.Network, Path.Combine(_options.Root, "network"), _logger);
+        _containersDirectory = Path.Combine(_options.Root, "containers");
+        Directory.CreateDirectory(_containersDirectory);
+        Directory.CreateDirectory(_runtime.StateDirectory);
+        _setSwapLimit = SwapAccountingEnabled(layout);
+        if (!ProcessExit.EnsureSubreaper())
+            _logger.LogWarning("Could not become a child subreaper: container exit statuses will be unknown (-1)");
+        if (!string.IsNullOrEmpty(_options.InitPath) && !File.Exists(_options.InitPath))
+            throw new SandboxException($"Sandbox:InitPath {_options.InitPath} does not exist");
+    }
+
+    public string RuntimeName => _runtime.Name;
+    public OciRuntime Runtime => _runtime;
+    public Networker Networker => _networker;
+    public CgroupReader Cgroups => _cgroups;
+
+    /// <summary>Where a container's files are (its upper dir holds everything it wrote).</summary>
+    public ContainerPaths PathsOf(string id) => new(_containersDirectory, ValidateId(id));
+
+    public static string CgroupsPathFor(string id) => $"/platform/{id}";
+
+    public async Task<RunningContainer> StartAsync(ContainerSpec spec, OutputLineHandler output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        Validate(spec);
+        var id = spec.Id;
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (Directory.Exists(paths.Directory) || _runtime.HasState(id))
+                throw new SandboxException($"container {id} already exists: destroy it first");
+            Directory.CreateDirectory(paths.Directory);
+            var info = new ContainerInfo
+            {
+                Id = id,
+                Runtime = _runtime.Name,
+                CgroupsPath = CgroupsPathFor(id),
+                CreatedAt = _time.GetUtcNow(),
+                Phase = ContainerPhase.Creating,
+            };
+            info.TryWrite(paths);
+            try
+            {
+                return await CreateAndStartAsync(spec, paths, info, output, cancellationToken);
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Starting container {Id} failed; removing what was created", id);
+                try { await TeardownAsync(id, TimeSpan.Zero, CancellationToken.None); }
+                catch (Exception cleanup) { _logger.LogError(cleanup, "Cleaning up container {Id} after a failed start failed", id); }
+                throw;
+            }
+        }
+        finally { gate.Release(); }
+    }
+
+    private async Task<RunningContainer> CreateAndStartAsync(
+        ContainerSpec spec, ContainerPaths paths, ContainerInfo info, OutputLineHandler output, CancellationToken cancellationToken)
+    {
+        var id = spec.Id;
+        // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
+        var networkTask = spec.ContainerPort is { } port
+            ? _networker.CreateAsync(id, port, cancellationToken)
+            : Task.FromResult<ContainerNetwork?>(null)!;
+        try
+        {
+            OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
+        }
+        catch
+        {
+            try { await networkTask; } catch { /* the mount failure is the one to report */ }
+            throw;
+        }
+        var network = await networkTask;
+        info = info with { Network = network };
+        info.TryWrite(paths);
+
+        await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
+        await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
+            info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _options.OpenFilesLimit,
+            string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath), cancellationToken);
+
+        var (pid, exited) = await LaunchAsync(id, paths, info.CgroupsPath, output, cancellationToken);
+        info = info with { Phase = ContainerPhase.Running, Pid = pid, PidStartTime = ProcessExit.StartTime(pid) };
+        info.TryWrite(paths);
+        _live[id] = new LiveContainer(pid, exited);
+        _logger.LogInformation("Started container {Id} (pid {Pid}, {Address}:{HostPort})", id, pid, network?.IpAddress, network?.HostPort);
+        return new RunningContainer(id, network?.IpAddress, network?.HostPort, pid, exited);
+    }
+
+    /// <summary>
+    /// `runtime run -d`: the runtime creates the container and exits; the container keeps the pipes we gave the
+    /// runtime as its stdout and stderr, and (we being a subreaper) becomes our child.
+    /// </summary>
+    private async Task<(int Pid, Task<ContainerExit> Exited)> LaunchAsync(
+        string id, ContainerPaths paths, string cgroupsPath, OutputLineHandler output, CancellationToken cancellationToken)
+    {
+        var psi = _runtime.StartInfo(["--log", paths.RuntimeLog, "--log-format", "json",
+            "run", "--detach", "--pid-file", paths.PidFile, "--bundle", paths.Directory, id]);
+        psi.RedirectStandardInput = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = Process.Start(psi) ?? throw new SandboxException($"could not start {_runtime.BinaryPath}");
+        process.StandardInput.Close(); // the container's stdin reads EOF
+        var stdout = PumpAsync(process.StandardOutput, "OUT", output, id);
+        var stderr = PumpAsync(process.StandardError, "ERR", output, id);
+        await process.WaitForExitAsync(cancellationToken);
+        if (process.ExitCode != 0)
+        {
+            await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None));
+            throw new SandboxException($"{_runtime.Name} run {id} failed (exit code {process.ExitCode}): {RuntimeError(paths)}");
+        }
+        var pidText = await File.ReadAllTextAsync(paths.PidFile, cancellationToken);
+        if (!int.TryParse(pidText.Trim(), out var pid))
+            throw new SandboxException($"{_runtime.Name} wrote no pid for {id}: '{pidText}'");
+        var startTime = ProcessExit.StartTime(pid);
+        var exited = WatchAsync(id, paths, cgroupsPath, pid, startTime, stdout, stderr);
+        return (pid, exited);
+    }
+
+    private async Task<ContainerExit> WatchAsync(
+        string id, ContainerPaths paths, string cgroupsPath, int pid, ulong? startTime, Task stdout, Task stderr)
+    {
+        var status = await ProcessExit.WaitAsync(pid, startTime);
+        // Read before the runtime's delete removes the cgroup.
+        var oomKilled = _cgroups.OomKillCount(cgroupsPath) > 0;
+        var exit = ProcessExit.Decode(status, oomKilled);
+        // The pipes close when the last process of the container is gone (the kernel kills the rest of the pid
+        // namespace with its init); bound the wait in case something outside still holds them.
+        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(10), _time, CancellationToken.None));
+        var info = ContainerInfo.TryRead(paths);
+        if (info is not null) (info with { Phase = ContainerPhase.Exited, Exit = exit }).TryWrite(paths);
+        _logger.LogInformation("Container {Id} (pid {Pid}) {Exit}", id, pid, exit);
+        return exit;
+    }
+
+    private async Task PumpAsync(StreamReader reader, string stream, OutputLineHandler output, string id)
+    {
+        await Task.Yield();
+        try
+        {
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                try { output(stream, line); }
+                catch (Exception ex) { _logger.LogWarning(ex, "Output handler of container {Id} threw", id); }
+            }
+        }
+        catch (IOException) { }
+        catch (ObjectDisposedException) { }
+    }
+
+    private static string RuntimeError(ContainerPaths paths)
+    {
+        try
+        {
+            var messages = File.ReadLines(paths.RuntimeLog)
+                .Select(l => { try { return JsonDocument.Parse(l).RootElement; } catch (JsonException) { return default; } })
+                .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("msg", out _)
+                            && (!e.TryGetProperty("level", out var level) || level.GetString() is "error" or "fatal"))
+                .Select(e => e.GetProperty("msg").GetString())
+                .ToList();
+            return messages.Count > 0 ? string.Join("; ", messages) : "no error in the runtime's log";
+        }
+        catch (IOException) { return "no runtime log"; }
+    }
+
+    public async Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        ValidateId(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try { await TeardownAsync(id, gracePeriod, cancellationToken); }
+        finally { gate.Release(); }
+    }
+
+    /// <summary>Removes whatever the container has, in the reverse order of creation; each step tolerates absence.</summary>
+    private async Task TeardownAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        var paths = PathsOf(id);
+        var info = ContainerInfo.TryRead(paths);
+        _live.TryGetValue(id, out var live);
+
+        if (_runtime.HasState(id))
+        {
+            if (IsRunning(info, live))
+            {
+                await _runtime.KillAsync(id, "TERM", cancellationToken);
+                await WaitForExitAsync(info, live, gracePeriod, cancellationToken);
+            }
+            // Kills what is left (SIGKILL) and removes the runtime's state and cgroups.
+            await _runtime.DeleteAsync(id, cancellationToken);
+        }
+        if (live is not null)
+            await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
+
+        OverlayRootfs.UnmountAllUnder(paths.Directory);
+        await _networker.DestroyAsync(id, cancellationToken);
+
+        foreach (var dir in _cgroups.DirectoriesOf(info?.CgroupsPath ?? CgroupsPathFor(id)))
+        {
+            try { Directory.Delete(dir, recursive: false); }
+            catch (IOException ex) { throw new SandboxException($"removing cgroup {dir} of container {id} failed: {ex.Message}", ex); }
+        }
+
+        if (Directory.Exists(paths.Directory))
+        {
+            var left = OverlayRootfs.MountsUnder(paths.Directory);
+            if (left.Count > 0) // never delete through a mount: that would delete the mounted files
+                throw new SandboxException($"container {id} still has mounts ({string.Join(", ", left)}); not removing its directory");
+            Directory.Delete(paths.Directory, recursive: true);
+        }
+        _live.TryRemove(id, out _);
+        _logger.LogInformation("Destroyed container {Id}", id);
+    }
+
+    private static bool IsRunning(ContainerInfo? info, LiveContainer? live) =>
+        live is not null ? !live.Exited.IsCompleted
+        : info?.Pid is { } pid && ProcessExit.IsAlive(pid, info.PidStartTime);
+
+    private async Task WaitForExitAsync(ContainerInfo? info, LiveContainer? live, TimeSpan grace, CancellationToken cancellationToken)
+    {
+        if (grace <= TimeSpan.Zero) return;
+        if (live is not null)
+        {
+            await Task.WhenAny(live.Exited, Task.Delay(grace, _time, cancellationToken));
+            return;
+        }
+        var deadline = _time.GetUtcNow() + grace;
+        while (IsRunning(info, null) && _time.GetUtcNow() < deadline)
+            await Task.Delay(TimeSpan.FromMilliseconds(50), _time, cancellationToken);
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<string> ids = Directory.Exists(_containersDirectory)
+            ? Directory.EnumerateDirectories(_containersDirectory).Select(Path.GetFileName).OfType<string>()
+                .Where(n => IdPattern().IsMatch(n)).Order(StringComparer.Ordinal).ToList()
+            : [];
+        return Task.FromResult(ids);
+    }
+
+    /// <summary>What is recorded about a container, or null when there is no such container.</summary>
+    public Task<ContainerInfo?> InspectAsync(string id, CancellationToken cancellationToken) =>
+        Task.FromResult(ContainerInfo.TryRead(PathsOf(id)));
+
+    /// <summary>The container's memory and CPU use from its cgroups, or null when it has none (not running).</summary>
+    public ContainerMetrics? GetMetrics(string id) => _cgroups.Read(CgroupsPathFor(ValidateId(id)));
+
+    private async Task WriteEtcFilesAsync(ContainerSpec spec, ContainerPaths paths, ContainerNetwork? network, CancellationToken cancellationToken)
+    {
+        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" +
+                    $"{network?.IpAddress ?? "127.0.1.1"}\t{spec.Hostname}\n";
+        await File.WriteAllTextAsync(paths.Hosts, hosts, cancellationToken);
+        await File.WriteAllTextAsync(paths.Hostname, spec.Hostname + "\n", cancellationToken);
+        await File.WriteAllTextAsync(paths.ResolvConf, ResolvConf(), cancellationToken);
+    }
+
+    /// <summary>The configured nameservers, else the host's minus loopback ones (unreachable from a container).</summary>
+    private string ResolvConf()
+    {
+        var servers = _options.Network.Nameservers.Count > 0 ? _options.Network.Nameservers : HostNameservers();
+        return string.Concat(servers.Select(s => $"nameserver {s}\n"));
+    }
+
+    private static List<string> HostNameservers()
+    {
+        try
+        {
+            return File.ReadLines("/etc/resolv.conf")
+                .Select(l => l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+                .Where(p => p.Length >= 2 && p[0] == "nameserver" && System.Net.IPAddress.TryParse(p[1], out var a)
+                            && !System.Net.IPAddress.IsLoopback(a))
+                .Select(p => p[1])
+                .ToList();
+        }
+        catch (IOException) { return []; }
+    }
+
+    private static bool SwapAccountingEnabled(CgroupLayout layout)
+    {
+        var memory = layout.Memory;
+        if (memory is null) return false;
+        if (!memory.IsV2) return File.Exists(Path.Combine(memory.MountPoint, "memory.memsw.limit_in_bytes"));
+        try
+        {
+            return Directory.EnumerateDirectories(memory.MountPoint).Any(d => File.Exists(Path.Combine(d, "memory.swap.max")));
+        }
+        catch (IOException) { return false; }
+    }
+
+    private static string ValidateId(string id)
+    {
+        if (id is null || !IdPattern().IsMatch(id))
+            throw new ArgumentException($"container id '{id}' must be 1-48 lowercase letters, digits or '-', starting with a letter or digit", nameof(id));
+        return id;
+    }
+
+    private static void Validate(ContainerSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ValidateId(spec.Id);
+        if (spec.Args is not { Count: > 0 } || string.IsNullOrEmpty(spec.Args[0]))
+            throw new ArgumentException("a container needs a command (Args)", nameof(spec));
+        if (spec.Layers is not { Count: > 0 }) throw new ArgumentException("a container needs at least one layer", nameof(spec));
+        foreach (var layer in spec.Layers)
+            if (!Path.IsPathFullyQualified(layer) || !Directory.Exists(layer) || layer.Contains(',') || layer.Contains(':'))
+                throw new ArgumentException($"layer '{layer}' is not an existing absolute directory without ',' or ':'", nameof(spec));
+        if (spec.MemoryLimitBytes < 0) throw new ArgumentException("MemoryLimitBytes may not be negative", nameof(spec));
+        if (spec.MemoryLimitBytes is > 0 and < 4 * 1024 * 1024)
+            throw new ArgumentException("MemoryLimitBytes below 4 MiB leaves a container no room to start", nameof(spec));
+        if (!HostnamePattern().IsMatch(spec.Hostname)) throw new ArgumentException($"'{spec.Hostname}' is not a valid hostname", nameof(spec));
+        if (!spec.WorkingDir.StartsWith('/')) throw new ArgumentException($"WorkingDir '{spec.WorkingDir}' must be absolute", nameof(spec));
+        foreach (var key in spec.Env.Keys)
+            if (key.Length == 0 || key.Contains('=') || key.Contains('\0'))
+                throw new ArgumentException($"environment variable name '{key}' is not valid", nameof(spec));
+        foreach (var m in spec.Mounts)
+        {
+            if (!Path.IsPathFullyQualified(m.Source) || !Path.Exists(m.Source))
+                throw new ArgumentException($"bind mount source '{m.Source}' must be an existing absolute path", nameof(spec));
+            if (!m.Destination.StartsWith('/') || m.Destination.Split('/').Contains(".."))
+                throw new ArgumentException($"bind mount destination '{m.Destination}' must be absolute without '..'", nameof(spec));
+        }
+        if (spec.ContainerPort is < 1 or > 65535) throw new ArgumentException($"ContainerPort {spec.ContainerPort} is not a TCP port", nameof(spec));
+        if (spec.PidsLimit is <= 0) throw new ArgumentException("PidsLimit must be positive", nameof(spec));
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,47}$")]
+    private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$")]
+    private static partial Regex HostnamePattern();
+}
