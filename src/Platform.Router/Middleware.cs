@@ -98,10 +98,13 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogQueue q
         var startedAt = time.GetUtcNow();
         var originalBody = context.Features.Get<IHttpResponseBodyFeature>()!;
         var counter = new CountingStream(originalBody.Stream);
-        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(counter, originalBody));
+        var countingBody = new StreamResponseBodyFeature(counter, originalBody);
+        context.Features.Set<IHttpResponseBodyFeature>(countingBody);
         try
         {
             await next(context);
+            // Flushes what was written through the wrapper's PipeWriter before the original feature is back.
+            await countingBody.CompleteAsync();
         }
         finally
         {

@@ -45,12 +45,13 @@ public sealed class RouterFixture : IAsyncLifetime
     public string ConnectionString => _database.ConnectionString;
 
     public static async Task<(IHost Host, HttpClient Client, string Url)> StartRouterAsync(
-        string connectionString, Dictionary<string, string?> settings)
+        string connectionString, Dictionary<string, string?> settings, Action<HostApplicationBuilder>? configure = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddDbContextFactory<PlatformDbContext>(o => o.UseNpgsql(connectionString));
         builder.Services.AddPlatformRouter(builder.Configuration);
+        configure?.Invoke(builder);
         var host = builder.Build();
         await host.StartAsync();
         var url = host.Services.GetRequiredService<RouterHost>().Urls.Single();

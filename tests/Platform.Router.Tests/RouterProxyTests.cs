@@ -32,6 +32,20 @@ public sealed class RouterProxyTests(RouterFixture router) : IClassFixture<Route
     }
 
     [Fact]
+    public async Task A_host_header_with_a_port_and_other_case_is_routed()
+    {
+        await using var backend = await TestBackend.StartAsync("port");
+        var (appId, _, host) = await router.AddAppAsync("port");
+        await router.AddInstanceAsync(appId, 0, backend.Address);
+        await router.ReloadAsync();
+
+        using var response = await router.GetAsync(host.ToUpperInvariant() + ":7080");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(backend.Body, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_callers_request_id_is_kept()
     {
         await using var backend = await TestBackend.StartAsync("a");
