@@ -20,12 +20,32 @@ public sealed class OutboxDispatcher(
     OutboxSignal signal,
     IOptions<OutboxOptions> options,
     TimeProvider time,
-    ILogger<OutboxDispatcher> logger) : BackgroundService
+    ILogger<OutboxDispatcher> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     private readonly OutboxOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Hosted services start in registration order, and this one is registered before the bus: wait until
+        // every one has started, so the bus is up and this process's consumers are bound before anything goes out.
+        if (lifetime is not null)
+        {
+            var started = new TaskCompletionSource();
+            await using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            await using (stoppingToken.Register(() => started.TrySetCanceled(stoppingToken)))
+            {
+                try
+                {
+                    await started.Task;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             var result = BatchResult.Empty;
