@@ -1,1 +1,3 @@
-﻿Console.WriteLine("Hello, World!");
+using Platform.Cli;
+
+return await PlatApp.RunAsync(args, CliEnvironment.FromConsole(), handleCtrlC: true);

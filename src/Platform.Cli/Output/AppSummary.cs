@@ -1,0 +1,34 @@
+using Platform.Contracts.Api;
+
+namespace Platform.Cli.Output;
+
+/// <summary>Prints an app the way `cf app` does: key facts, then one row per instance.</summary>
+internal static class AppSummary
+{
+    public static void Write(TextWriter w, AppDetailResponse detail)
+    {
+        var app = detail.App;
+        var pairs = new (string, string)[]
+        {
+            ("name:", app.Name),
+            ("requested state:", app.State.ToLowerInvariant()),
+            ("routes:", string.Join(", ", app.Routes)),
+            ("last uploaded:", app.LastUploadedAt is { } t ? Format.Time(t) : "never"),
+            ("buildpacks:", app.DetectedBuildpack ?? app.Buildpack ?? "(not staged)"),
+            ("instances:", $"{app.RunningInstances}/{app.Instances}"),
+            ("memory:", Format.Megabytes(app.MemoryMb)),
+            ("disk:", Format.Megabytes(app.DiskMb)),
+        };
+        foreach (var (k, v) in pairs)
+            w.WriteLine($"{k,-18} {v}");
+        w.WriteLine();
+        if (detail.InstanceDetails.Count == 0)
+        {
+            w.WriteLine("There are no running instances of this app.");
+            return;
+        }
+        Table.Write(w, ["#", "state", "since", "address", "details"],
+            detail.InstanceDetails.Select(i => (IReadOnlyList<string>)
+                [$"#{i.Index}", i.State.ToLowerInvariant(), Format.Time(i.Since), i.Address ?? "", i.Reason ?? ""]));
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Platform.Cli.Commands;
+
+namespace Platform.Cli;
+
+/// <summary>The `plat` command line: Cloud Foundry's verbs and flags over the platform's REST API.</summary>
+public static class PlatApp
+{
+    public static RootCommand BuildRoot(CliEnvironment env) =>
+        new("plat: push, scale and watch apps on the platform")
+        {
+            LoginCommands.Login(env),
+            LoginCommands.Target(env),
+            PushCommand.Create(env),
+            AppCommands.Apps(env),
+            AppCommands.App(env),
+            AppCommands.Scale(env),
+            AppCommands.Start(env),
+            AppCommands.Stop(env),
+            AppCommands.Restart(env),
+            LogsCommand.Create(env),
+            AppCommands.Events(env),
+            AppCommands.Delete(env),
+        };
+
+    /// <summary>Runs one command line; returns the exit code (0 ok, 1 error or bad usage).</summary>
+    /// <param name="handleCtrlC">Whether Ctrl-C cancels the command (the real process); tests pass false.</param>
+    public static Task<int> RunAsync(string[] args, CliEnvironment env, bool handleCtrlC = false, CancellationToken ct = default)
+    {
+        var configuration = new InvocationConfiguration
+        {
+            Output = env.Out,
+            Error = env.Err,
+            ProcessTerminationTimeout = handleCtrlC ? TimeSpan.FromSeconds(2) : null,
+        };
+        return BuildRoot(env).Parse(args).InvokeAsync(configuration, ct);
+    }
+}
