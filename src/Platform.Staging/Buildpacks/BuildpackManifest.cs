@@ -1,0 +1,91 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Platform.Staging.Buildpacks;
+
+/// <summary>
+/// A dependency a buildpack pins: fetched on the staging host, verified against <see cref="Sha256"/>,
+/// and shipped as its own layer at /layers/&lt;name&gt;/ in the droplet.
+/// </summary>
+/// <param name="Source">Where it comes from; "apt:PACKAGE" is a Debian package fetched with apt-get download.</param>
+public sealed record BuildpackDependency(string Name, string Version, string Sha256, string Source)
+{
+    /// <summary>The Debian package name of an "apt:" source.</summary>
+    public string AptPackage => Source["apt:".Length..];
+}
+
+/// <summary>A buildpack's manifest.yml: name, version and the dependencies it pins.</summary>
+public sealed partial record BuildpackManifest(string Name, string Version, IReadOnlyList<BuildpackDependency> Dependencies)
+{
+    /// <summary>Parses and validates manifest.yml; <paramref name="origin"/> names the file in errors.</summary>
+    public static BuildpackManifest Parse(string yaml, string origin)
+    {
+        RawManifest raw;
+        try
+        {
+            var deserializer = new DeserializerBuilder()
+                .WithNamingConvention(UnderscoredNamingConvention.Instance)
+                .IgnoreUnmatchedProperties()
+                .Build();
+            raw = deserializer.Deserialize<RawManifest?>(yaml) ?? new RawManifest();
+        }
+        catch (YamlException e)
+        {
+            throw new InvalidDataException($"{origin}: not valid YAML: {e.Message}", e);
+        }
+
+        if (string.IsNullOrWhiteSpace(raw.Name) || !NamePattern().IsMatch(raw.Name))
+            throw new InvalidDataException($"{origin}: 'name' must be lowercase letters, digits, '-' or '_' (got '{raw.Name}')");
+        if (string.IsNullOrWhiteSpace(raw.Version))
+            throw new InvalidDataException($"{origin}: 'version' is required");
+
+        var dependencies = new List<BuildpackDependency>();
+        foreach (var d in raw.Dependencies ?? [])
+        {
+            var where = $"{origin}: dependency '{d.Name}'";
+            // The name becomes a path (/layers/<name>/), so it must be a plain, safe file name.
+            if (string.IsNullOrWhiteSpace(d.Name) || !NamePattern().IsMatch(d.Name))
+                throw new InvalidDataException($"{where}: 'name' must be lowercase letters, digits, '-' or '_'");
+            if (string.IsNullOrWhiteSpace(d.Version) || !DebianVersionPattern().IsMatch(d.Version))
+                throw new InvalidDataException($"{where}: 'version' is missing or not a Debian version");
+            if (string.IsNullOrWhiteSpace(d.Sha256) || !Sha256Pattern().IsMatch(d.Sha256))
+                throw new InvalidDataException($"{where}: 'sha256' must be 64 lowercase hex digits");
+            if (d.Source is null || !d.Source.StartsWith("apt:", StringComparison.Ordinal)
+                || !DebianPackagePattern().IsMatch(d.Source["apt:".Length..]))
+                throw new InvalidDataException($"{where}: 'source' must be 'apt:<debian package>' (got '{d.Source}')");
+            if (dependencies.Any(x => x.Name == d.Name))
+                throw new InvalidDataException($"{where}: listed twice");
+            dependencies.Add(new BuildpackDependency(d.Name, d.Version, d.Sha256, d.Source));
+        }
+        return new BuildpackManifest(raw.Name, raw.Version, dependencies);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    [GeneratedRegex("^[A-Za-z0-9.+~:-]+$")]
+    private static partial Regex DebianVersionPattern();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9+.-]+$")]
+    private static partial Regex DebianPackagePattern();
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Sha256Pattern();
+
+    private sealed class RawManifest
+    {
+        public string? Name { get; set; }
+        public string? Version { get; set; }
+        public List<RawDependency>? Dependencies { get; set; }
+    }
+
+    private sealed class RawDependency
+    {
+        public string? Name { get; set; }
+        public string? Version { get; set; }
+        public string? Sha256 { get; set; }
+        public string? Source { get; set; }
+    }
+}

@@ -1,0 +1,65 @@
+namespace Platform.Staging;
+
+/// <summary>The "Staging" configuration section.</summary>
+public sealed class StagingOptions
+{
+    public const string SectionName = "Staging";
+
+    /// <summary>
+    /// The stack's root filesystem (debootstrap --variant=minbase bookworm), built once per machine by
+    /// deploy/lib.sh. It is packed into a layer once; the digest is cached beside it.
+    /// </summary>
+    public string StackRootfs { get; set; } = "/var/lib/platform/stacks/bookworm";
+
+    /// <summary>The stack's name, as apps and droplets show it ("stack:bookworm").</summary>
+    public string StackName { get; set; } = "bookworm";
+
+    /// <summary>
+    /// Where the packed stack layer and its digest are kept. Null means beside <see cref="StackRootfs"/>
+    /// (&lt;rootfs&gt;.layer.tar.gz and &lt;rootfs&gt;.layer.json).
+    /// </summary>
+    public string? StackLayerCacheDir { get; set; }
+
+    /// <summary>
+    /// Directory holding one directory per buildpack. Null means the repository's buildpacks/ directory,
+    /// found by walking up from the application's base directory.
+    /// </summary>
+    public string? BuildpacksDir { get; set; }
+
+    /// <summary>The order in which buildpacks detect when the app names none.</summary>
+    public List<string> BuildpackOrder { get; set; } = ["staticfile", "binary"];
+
+    /// <summary>
+    /// Host-side caches: downloaded .deb files keyed by sha256, dependency layers keyed by the .deb's sha256,
+    /// packed layer files. Shared by every build on this machine.
+    /// </summary>
+    public string CacheDir { get; set; } = "/var/lib/platform/staging/cache";
+
+    /// <summary>Where each build's working directories (app, deps, cache) are made and removed afterwards.</summary>
+    public string WorkDir { get; set; } = "/var/lib/platform/staging/work";
+
+    /// <summary>Memory for the staging containers when the app asks for none.</summary>
+    public int DefaultMemoryMb { get; set; } = 1024;
+
+    /// <summary>
+    /// Largest unpacked package, in megabytes, when the app gives no disk quota; a package that unpacks
+    /// to more is rejected (a guard against zip bombs).
+    /// </summary>
+    public int DefaultDiskMb { get; set; } = 4096;
+
+    /// <summary>
+    /// The user buildpacks run as in staging containers (Cloud Foundry's vcap is 2000). The app, deps and
+    /// cache directories are given to this user, so the app layer's files belong to it as well.
+    /// </summary>
+    public uint BuildUid { get; set; } = 2000;
+    public uint BuildGid { get; set; } = 2000;
+
+    /// <summary>Most processes a staging container may have.</summary>
+    public long BuildPidsLimit { get; set; } = 1024;
+
+    /// <summary>Longest one lifecycle step (detect, supply, finalize, release) may run.</summary>
+    public TimeSpan StepTimeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Longest fetching one dependency (apt-get download) may take.</summary>
+    public TimeSpan DownloadTimeout { get; set; } = TimeSpan.FromMinutes(10);
+}
