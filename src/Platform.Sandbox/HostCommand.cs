@@ -11,18 +11,24 @@ public sealed record HostCommandResult(int ExitCode, string StandardOutput, stri
 /// <summary>Runs host tools (ip, iptables, runc) with arguments passed as a list, never through a shell.</summary>
 internal static class HostCommand
 {
-    public static async Task<HostCommandResult> RunAsync(
+    public static Task<HostCommandResult> RunAsync(
         string file, IEnumerable<string> arguments, string? standardInput, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var startInfo = new ProcessStartInfo(file);
         foreach (var a in arguments) startInfo.ArgumentList.Add(a);
-        using var process = Process.Start(startInfo)
+        return RunAsync(startInfo, standardInput, psi => Process.Start(psi), cancellationToken);
+    }
+
+    /// <summary>Runs a prepared command; <paramref name="start"/> starts it (so a caller can track the child).</summary>
+    public static async Task<HostCommandResult> RunAsync(
+        ProcessStartInfo startInfo, string? standardInput, Func<ProcessStartInfo, Process?> start, CancellationToken cancellationToken)
+    {
+        var file = startInfo.FileName;
+        startInfo.RedirectStandardInput = true;
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        startInfo.UseShellExecute = false;
+        using var process = start(startInfo)
             ?? throw new InvalidOperationException($"could not start {file}");
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);

@@ -28,6 +28,7 @@ public sealed partial class Sandbox : ISandbox
     private readonly CgroupReader _cgroups;
     private readonly string _containersDirectory;
     private readonly bool _setSwapLimit;
+    private readonly int _openFilesLimit;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
     private readonly ConcurrentDictionary<string, LiveContainer> _live = new();
 
@@ -47,6 +48,7 @@ public sealed partial class Sandbox : ISandbox
         Directory.CreateDirectory(_containersDirectory);
         Directory.CreateDirectory(_runtime.StateDirectory);
         _setSwapLimit = SwapAccountingEnabled(layout);
+        _openFilesLimit = Math.Min(_options.OpenFilesLimit, HostOpenFilesHardLimit());
         if (!ProcessExit.EnsureSubreaper())
             _logger.LogWarning("Could not become a child subreaper: container exit statuses will be unknown (-1)");
         if (!string.IsNullOrEmpty(_options.InitPath) && !File.Exists(_options.InitPath))
@@ -123,7 +125,7 @@ public sealed partial class Sandbox : ISandbox
 
         await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
         await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
-            info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _options.OpenFilesLimit,
+            info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
             string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath), cancellationToken);
 
         var (pid, exited) = await LaunchAsync(id, paths, info.CgroupsPath, output, cancellationToken);
@@ -146,11 +148,17 @@ public sealed partial class Sandbox : ISandbox
         psi.RedirectStandardInput = true;
         psi.RedirectStandardOutput = true;
         psi.RedirectStandardError = true;
-        using var process = Process.Start(psi) ?? throw new SandboxException($"could not start {_runtime.BinaryPath}");
-        process.StandardInput.Close(); // the container's stdin reads EOF
-        var stdout = PumpAsync(process.StandardOutput, "OUT", output, id);
-        var stderr = PumpAsync(process.StandardError, "ERR", output, id);
-        await process.WaitForExitAsync(cancellationToken);
+        using var process = _runtime.StartTracked(psi);
+        Task stdout, stderr;
+        try
+        {
+            process.StandardInput.Close(); // the container's stdin reads EOF
+            stdout = PumpAsync(process.StandardOutput, "OUT", output, id);
+            stderr = PumpAsync(process.StandardError, "ERR", output, id);
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        finally { _runtime.Untrack(process.Id); }
+        _runtime.ReapOrphans();
         if (process.ExitCode != 0)
         {
             await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None));
@@ -239,6 +247,7 @@ public sealed partial class Sandbox : ISandbox
         if (live is not null)
             await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
 
+        _runtime.ReapOrphans();
         OverlayRootfs.UnmountAllUnder(paths.Directory);
         await _networker.DestroyAsync(id, cancellationToken);
 
@@ -320,6 +329,21 @@ public sealed partial class Sandbox : ISandbox
                 .ToList();
         }
         catch (IOException) { return []; }
+    }
+
+    /// <summary>
+    /// The runtime raises the container's RLIMIT_NOFILE after dropping CAP_SYS_RESOURCE, so it cannot go above our own
+    /// hard limit (from /proc/self/limits).
+    /// </summary>
+    private static int HostOpenFilesHardLimit()
+    {
+        try
+        {
+            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
+            var parts = line?.Split(" ", StringSplitOptions.RemoveEmptyEntries);
+            return parts is { Length: >= 5 } && int.TryParse(parts[4], out var hard) ? hard : int.MaxValue;
+        }
+        catch (IOException) { return int.MaxValue; }
     }
 
     private static bool SwapAccountingEnabled(CgroupLayout layout)

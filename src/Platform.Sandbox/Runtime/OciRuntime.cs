@@ -88,10 +88,71 @@ public sealed class OciRuntime
     }
 
     /// <summary>Runs the runtime with the arguments and returns its result.</summary>
-    public Task<HostCommandResult> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
+    public async Task<HostCommandResult> RunAsync(IEnumerable<string> arguments, CancellationToken cancellationToken)
     {
-        var psi = StartInfo(arguments);
-        return HostCommand.RunAsync(psi.FileName, psi.ArgumentList, null, cancellationToken);
+        var pid = 0;
+        try
+        {
+            return await HostCommand.RunAsync(StartInfo(arguments), null, psi =>
+            {
+                var p = StartTracked(psi);
+                pid = p.Id;
+                return p;
+            }, cancellationToken);
+        }
+        finally { Untrack(pid); }
+    }
+
+    // Runtime processes we started through Process: the orphan reaper must leave them to .NET, which reaps its own.
+    private readonly HashSet<int> _started = [];
+    private readonly object _startedGate = new();
+
+    /// <summary>Starts a runtime process and remembers its pid until <see cref="Untrack"/>.</summary>
+    public Process StartTracked(ProcessStartInfo startInfo)
+    {
+        lock (_startedGate)
+        {
+            var process = Process.Start(startInfo) ?? throw new SandboxException($"could not start {startInfo.FileName}");
+            _started.Add(process.Id);
+            return process;
+        }
+    }
+
+    /// <summary>Forgets a runtime process once .NET has seen it exit.</summary>
+    public void Untrack(int pid)
+    {
+        lock (_startedGate) _started.Remove(pid);
+    }
+
+    /// <summary>
+    /// Reaps zombie runtime processes that were reparented to us. We are a child subreaper (to get containers'
+    /// exit statuses), so a helper the runtime forks and abandons (crun's detached run leaves one) would otherwise
+    /// stay a zombie for as long as we live. Only processes named like the runtime and not started by us through
+    /// Process are touched: those .NET reaps itself.
+    /// </summary>
+    public int ReapOrphans()
+    {
+        var self = Environment.ProcessId;
+        var comm = Path.GetFileName(BinaryPath);
+        if (comm.Length > 15) comm = comm[..15];
+        var reaped = 0;
+        lock (_startedGate)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out var pid) || _started.Contains(pid)) continue;
+                string stat;
+                try { stat = File.ReadAllText(Path.Combine(dir, "stat")); }
+                catch (IOException) { continue; }
+                var open = stat.IndexOf('(');
+                var close = stat.LastIndexOf(')');
+                if (open < 0 || close < open || stat[(open + 1)..close] != comm) continue;
+                var fields = stat[(close + 2)..].Split(' ');
+                if (fields.Length < 2 || fields[0] != "Z" || fields[1] != self.ToString()) continue;
+                if (Native.Libc.WaitPid(pid, out _, 1 /* WNOHANG */) == pid) reaped++;
+            }
+        }
+        return reaped;
     }
 
     /// <summary>True when the runtime has state for this container id.</summary>
