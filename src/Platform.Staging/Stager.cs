@@ -76,6 +76,7 @@ public sealed class Stager(
         var dropletRoot = Path.Combine(work, "droplet");
         var appDir = Directory.CreateDirectory(Path.Combine(dropletRoot, "home", "vcap", "app")).FullName;
         var depsDir = Directory.CreateDirectory(Path.Combine(dropletRoot, "home", "vcap", "deps")).FullName;
+        Directory.CreateDirectory(Path.Combine(depsDir, "0"));
         foreach (var dir in new[] { dropletRoot, Path.Combine(dropletRoot, "home"), Path.Combine(dropletRoot, "home", "vcap"), appDir, depsDir })
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755, whatever the umask
         // The build cache outlives the build (Cloud Foundry's CACHE_DIR): one per app on this host.
@@ -103,8 +104,7 @@ public sealed class Stager(
             }
 
             var context = detectContext with { Layers = [stack, .. dependencies.Select(d => d.Directory)] };
-            const string depsIndex = "0";
-            Directory.CreateDirectory(Path.Combine(depsDir, depsIndex));
+            const string depsIndex = "0"; // one buildpack per build: it is the first and last
             var buildArgs = new[] { LifecyclePaths.App, LifecyclePaths.Cache, LifecyclePaths.Deps, depsIndex };
             if (buildpack.Has("supply"))
                 await RunRequiredStepAsync(context, buildpack, "supply", buildArgs, log, ct);

@@ -33,6 +33,8 @@ public static class StagingServiceCollectionExtensions
         services.AddSingleton<StackLayer>();
         services.AddSingleton<LifecycleRunner>();
         services.AddSingleton<Stager>();
+        services.AddSingleton<StagingJanitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<StagingJanitor>());
         return services;
     }
 

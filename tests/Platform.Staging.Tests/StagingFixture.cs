@@ -19,6 +19,8 @@ public sealed class StagingFixture : IAsyncLifetime
     public CollectingDispatcher Dispatcher { get; } = new();
     public DirectoryBlobStore Blobs { get; private set; } = null!;
     public Stager Stager => _services!.GetRequiredService<Stager>();
+    public IServiceProvider Services => _services!;
+    public string WorkDir => _temp.Combine("work");
     public string CacheDir => _temp.Combine("cache");
     public string BuildpacksDir => _temp.Combine("buildpacks");
 
@@ -34,7 +36,7 @@ public sealed class StagingFixture : IAsyncLifetime
             ["Staging:StackRootfs"] = TestEnvironment.StackRootfs,
             ["Staging:BuildpacksDir"] = BuildpacksDir,
             ["Staging:CacheDir"] = CacheDir,
-            ["Staging:WorkDir"] = _temp.Combine("work"),
+            ["Staging:WorkDir"] = WorkDir,
             ["Staging:DefaultMemoryMb"] = "256",
             ["Sandbox:Root"] = _temp.Combine("sandbox", "containers-root"),
             ["Sandbox:LayersDirectory"] = _temp.Combine("sandbox", "layers"),

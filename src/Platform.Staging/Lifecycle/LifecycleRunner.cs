@@ -26,7 +26,7 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
         CancellationToken cancellationToken,
         string? containerSuffix = null)
     {
-        var id = $"stg-{context.BuildId.ToString("N")[..8]}-{step}{containerSuffix}";
+        var id = $"{StagingJanitor.ContainerPrefix}{context.BuildId.ToString("N")[..8]}-{step}{containerSuffix}";
         var buildpackPath = LifecyclePaths.Buildpack(buildpack.Name);
         var env = new Dictionary<string, string>(context.Env)
         {
