@@ -1,0 +1,226 @@
+using System.Text.Json;
+using MassTransit.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Api.Tests;
+using Platform.Contracts.Api;
+using Platform.Contracts.Messages;
+using Platform.Data.Entities;
+
+namespace Platform.Cli.Tests;
+
+/// <summary>
+/// The CLI's real entry point against the real API (in-process on 127.0.0.1, real PostgreSQL). There is no
+/// stager or scheduler here, so the test plays them: it answers the StageApp with staging log lines and a
+/// StagingCompleted through the API's own bus consumers, and marks instances RUNNING or CRASHED in the
+/// database the way the scheduler would after a cell's report.
+/// </summary>
+public sealed class CliAgainstApiTests : IAsyncLifetime
+{
+    private ApiHost _api = null!;
+    private CliRun _cli = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Api:AppsDomain"] = "apps.test" });
+        _cli = new CliRun(variables: new Dictionary<string, string> { ["PLAT_PASSWORD"] = _api.AdminPassword });
+        var login = await _cli.RunAsync("login", "-a", _api.Url, "-u", "admin");
+        Assert.True(login.ExitCode == 0, login.ToString());
+    }
+
+    public async Task DisposeAsync() => await _api.DisposeAsync();
+
+    private static string AppDir()
+    {
+        var dir = Directory.CreateTempSubdirectory("plat-app-").FullName;
+        File.WriteAllText(Path.Combine(dir, "index.html"), "<h1>hello</h1>");
+        Directory.CreateDirectory(Path.Combine(dir, "assets"));
+        File.WriteAllText(Path.Combine(dir, "assets", "a.css"), "body{}");
+        File.CreateSymbolicLink(Path.Combine(dir, "home.html"), "index.html");
+        return dir;
+    }
+
+    /// <summary>Plays the stager: waits for the app's build, streams two log lines, then completes it.</summary>
+    private Task FakeStagerAsync(string appName, bool succeed)
+    {
+        var harness = _api.Services.GetRequiredService<ITestHarness>();
+        return Task.Run(async () =>
+        {
+            BuildEntity? build = null;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (build is null && DateTime.UtcNow < deadline)
+            {
+                await using var db = _api.Db();
+                build = await (from b in db.Builds join a in db.Apps on b.AppId equals a.Id
+                               where a.Name == appName && b.State == BuildStates.Staging select b).FirstOrDefaultAsync();
+                if (build is null) await Task.Delay(50);
+            }
+            if (build is null) throw new TimeoutException($"no build of {appName} appeared");
+            await harness.Bus.Publish(new StagingLog(build.Id, build.AppId, "-----> Fake buildpack detected", DateTimeOffset.UtcNow));
+            await harness.Bus.Publish(new StagingLog(build.Id, build.AppId, "-----> Copying files", DateTimeOffset.UtcNow));
+            // Let the log lines land first, as a real stager's would before it finishes.
+            await Eventually.HoldsAsync(async () =>
+            {
+                await using var db = _api.Db();
+                return await db.LogLines.CountAsync(l => l.AppId == build.AppId && l.Source == "STG") >= 2;
+            }, "staging log lines stored");
+            await harness.Bus.Publish(succeed
+                ? new StagingCompleted(build.Id, build.AppId, true, null, "staticfile",
+                    new DropletSpec([new LayerRef("sha256:" + new string('c', 64), 1, "app")], "httpd"))
+                : new StagingCompleted(build.Id, build.AppId, false, "no buildpack detected the app", null, null));
+        });
+    }
+
+    /// <summary>Plays the scheduler and cell: puts instance rows for the app in the given state.</summary>
+    private async Task SetInstancesAsync(string appName, int count, string state, string? reason = null)
+    {
+        await using var db = _api.Db();
+        var app = await db.Apps.SingleAsync(a => a.Name == appName);
+        db.Instances.RemoveRange(db.Instances.Where(i => i.AppId == app.Id));
+        for (var i = 0; i < count; i++)
+            db.Instances.Add(new InstanceEntity
+            {
+                Id = Guid.NewGuid(), AppId = app.Id, Index = i, CellId = "cell-1", DropletId = app.CurrentDropletId ?? Guid.Empty,
+                State = state, Address = $"10.0.0.{i + 2}:8080", Reason = reason, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
+            });
+        await db.SaveChangesAsync();
+    }
+
+    [Fact]
+    public async Task Login_push_apps_app_scale_logs_events_and_delete()
+    {
+        var target = await _cli.RunAsync("target");
+        Assert.Contains(_api.Url, target.Out);
+        Assert.Contains("admin", target.Out);
+
+        // push --no-start: creates the app, uploads the zipped directory, stages while streaming [STG/0] lines.
+        var stager = FakeStagerAsync("web", succeed: true);
+        var push = await _cli.RunAsync("push", "web", "-p", AppDir(), "-m", "512M", "-i", "2", "--no-start");
+        await stager;
+        Assert.True(push.ExitCode == 0, push.ToString());
+        Assert.Contains("Creating app web", push.Out);
+        Assert.Contains("[STG/0] OUT -----> Fake buildpack detected", push.Out);
+        Assert.Contains("[STG/0] OUT -----> Copying files", push.Out);
+        Assert.Contains("Uploading", push.Err);
+        Assert.Contains("web.apps.test", push.Out);
+        Assert.Contains("staticfile", push.Out);
+
+        await using (var db = _api.Db())
+        {
+            var app = await db.Apps.SingleAsync(a => a.Name == "web");
+            Assert.Equal((2, 512, AppStates.Stopped), (app.Instances, app.MemoryMb, app.State));
+            Assert.NotNull(app.CurrentDropletId);
+            Assert.Equal(BuildStates.Staged, (await db.Builds.SingleAsync(b => b.AppId == app.Id)).State);
+            Assert.Single(await db.Packages.Where(p => p.AppId == app.Id).ToListAsync());
+        }
+
+        var apps = await _cli.RunAsync("apps");
+        Assert.Equal(0, apps.ExitCode);
+        Assert.Contains("web", apps.Out);
+        Assert.Contains("0/2", apps.Out);
+        var appsJson = JsonSerializer.Deserialize<List<AppResponse>>((await _cli.RunAsync("apps", "--json")).Out, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        Assert.Equal(512, appsJson!.Single(a => a.Name == "web").MemoryMb);
+
+        // start: waits until every instance runs, then prints the summary with the instance table.
+        var startTask = _cli.RunAsync("start", "web", "--timeout", "60");
+        await Eventually.HoldsAsync(async () =>
+        {
+            await using var db = _api.Db();
+            return (await db.Apps.SingleAsync(a => a.Name == "web")).State == AppStates.Started;
+        }, "the app to be STARTED");
+        await SetInstancesAsync("web", 2, InstanceStates.Running);
+        var start = await startTask;
+        Assert.True(start.ExitCode == 0, start.ToString());
+        Assert.Matches(@"instances:\s+2/2", start.Out);
+        Assert.Contains("#1", start.Out);
+        Assert.Contains("10.0.0.3:8080", start.Out);
+
+        var show = await _cli.RunAsync("app", "web");
+        Assert.Equal(0, show.ExitCode);
+        Assert.Matches(@"requested state:\s+started", show.Out);
+        Assert.Contains("running", show.Out);
+        var detail = JsonSerializer.Deserialize<AppDetailResponse>((await _cli.RunAsync("app", "web", "--json")).Out, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        Assert.Equal(2, detail!.InstanceDetails.Count);
+
+        var scale = await _cli.RunAsync("scale", "web", "-i", "3", "-m", "1G");
+        Assert.True(scale.ExitCode == 0, scale.ToString());
+        await using (var db = _api.Db())
+        {
+            var app = await db.Apps.SingleAsync(a => a.Name == "web");
+            Assert.Equal((3, 1024), (app.Instances, app.MemoryMb));
+        }
+
+        var logs = await _cli.RunAsync("logs", "web", "--recent");
+        Assert.Equal(0, logs.ExitCode);
+        Assert.Contains("[STG/0] OUT -----> Fake buildpack detected", logs.Out);
+
+        var events = await _cli.RunAsync("events", "web");
+        Assert.Equal(0, events.ExitCode);
+        foreach (var type in new[] { "app.create", "app.upload", "app.stage", "app.start", "app.scale" })
+            Assert.Contains(type, events.Out);
+
+        var stop = await _cli.RunAsync("stop", "web");
+        Assert.Equal(0, stop.ExitCode);
+
+        var delete = await _cli.RunAsync("delete", "web", "-f");
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        var gone = await _cli.RunAsync("app", "web");
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("app 'web' not found", gone.Err);
+        await using (var db = _api.Db())
+            Assert.False(await db.Apps.AnyAsync(a => a.Name == "web"));
+    }
+
+    [Fact]
+    public async Task A_failed_staging_fails_the_push_with_the_error()
+    {
+        var stager = FakeStagerAsync("broken", succeed: false);
+        var push = await _cli.RunAsync("push", "broken", "-p", AppDir());
+        await stager;
+        Assert.Equal(1, push.ExitCode);
+        Assert.Contains("[STG/0] OUT -----> Copying files", push.Out);
+        Assert.Contains("staging failed: no buildpack detected the app", push.Err);
+    }
+
+    [Fact]
+    public async Task A_crashing_instance_fails_the_start_with_its_reason()
+    {
+        var stager = FakeStagerAsync("crashy", succeed: true);
+        Assert.Equal(0, (await _cli.RunAsync("push", "crashy", "-p", AppDir(), "--no-start")).ExitCode);
+        await stager;
+        var startTask = _cli.RunAsync("start", "crashy", "--timeout", "60");
+        await SetInstancesAsync("crashy", 1, InstanceStates.Crashed, "exited with status 3");
+        var start = await startTask;
+        Assert.Equal(1, start.ExitCode);
+        Assert.Contains("exited with status 3", start.Err);
+        Assert.Contains("crashed", start.Err);
+    }
+
+    [Fact]
+    public async Task Api_errors_are_printed_with_their_problem_and_exit_1()
+    {
+        var conflict = await _cli.RunAsync("scale", "no-such-app", "-i", "2");
+        Assert.Equal(1, conflict.ExitCode);
+        Assert.Contains("app 'no-such-app' not found", conflict.Err);
+
+        var other = new CliRun(variables: new Dictionary<string, string> { ["PLAT_PASSWORD"] = "wrong" });
+        var login = await other.RunAsync("login", "-a", _api.Url, "-u", "admin");
+        Assert.Equal(1, login.ExitCode);
+        Assert.Contains("wrong username or password", login.Err);
+        Assert.False(File.Exists(Path.Combine(other.Home, "config.json")));
+    }
+
+    [Fact]
+    public async Task A_prebuilt_archive_is_uploaded_as_is()
+    {
+        var war = Path.Combine(Directory.CreateTempSubdirectory("plat-war-").FullName, "app.war");
+        Platform.Cli.Packaging.AppZipper.Zip(AppDir(), war);
+        var stager = FakeStagerAsync("warapp", succeed: true);
+        var push = await _cli.RunAsync("push", "warapp", "-p", war, "--no-start");
+        await stager;
+        Assert.True(push.ExitCode == 0, push.ToString());
+        await using var db = _api.Db();
+        var package = await db.Packages.SingleAsync(p => p.AppId == db.Apps.Single(a => a.Name == "warapp").Id);
+        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(war))), package.Digest);
+    }
+}
