@@ -22,7 +22,8 @@ public sealed class StagingTests(StagingFixture fixture, ITestOutputHelper outpu
         var clock = Stopwatch.StartNew();
         var completed = await fixture.Stager.StageAsync(request, CancellationToken.None);
         output.WriteLine($"staging took {clock.Elapsed.TotalSeconds:F1} s; succeeded={completed.Succeeded} error={completed.Error}");
-        foreach (var line in fixture.Dispatcher.LogLines(request.BuildId)) output.WriteLine("[STG/0] " + line);
+        var logs = fixture.Dispatcher.For(request.BuildId).OfType<StagingLog>().ToList();
+        foreach (var l in logs) output.WriteLine($"+{(l.Timestamp - logs[0].Timestamp).TotalSeconds,5:F1}s [STG/0] {l.Line}");
         // What the user saw ends with the outcome, after every log line.
         Assert.Same(completed, fixture.Dispatcher.For(request.BuildId)[^1]);
         Assert.False(fixture.Dispatcher.AnyQueued, "the stager only publishes events");
