@@ -234,20 +234,24 @@ public sealed partial class Sandbox : ISandbox
         var info = ContainerInfo.TryRead(paths);
         _live.TryGetValue(id, out var live);
 
-        if (_runtime.HasState(id))
+        // The container may have been created with the other runtime (the setting changed across a restart).
+        var runtime = RuntimeFor(info?.Runtime);
+        if (runtime.HasState(id))
         {
             if (IsRunning(info, live))
             {
-                await _runtime.KillAsync(id, "TERM", cancellationToken);
+                await runtime.KillAsync(id, "TERM", cancellationToken);
                 await WaitForExitAsync(info, live, gracePeriod, cancellationToken);
             }
             // Kills what is left (SIGKILL) and removes the runtime's state and cgroups.
-            await _runtime.DeleteAsync(id, cancellationToken);
+            await runtime.DeleteAsync(id, cancellationToken);
         }
+        if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
+            Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
         if (live is not null)
             await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
 
-        _runtime.ReapOrphans();
+        runtime.ReapOrphans();
         OverlayRootfs.UnmountAllUnder(paths.Directory);
         await _networker.DestroyAsync(id, cancellationToken);
 
@@ -266,6 +270,24 @@ public sealed partial class Sandbox : ISandbox
         }
         _live.TryRemove(id, out _);
         _logger.LogInformation("Destroyed container {Id}", id);
+    }
+
+    private readonly ConcurrentDictionary<string, OciRuntime> _otherRuntimes = new();
+
+    private OciRuntime RuntimeFor(string? name)
+    {
+        if (name is null || name == _runtime.Name) return _runtime;
+        return _otherRuntimes.GetOrAdd(name, n =>
+        {
+            try
+            {
+                var options = new SandboxOptions { Runtime = n, CrunPath = _options.CrunPath, RuncPath = _options.RuncPath };
+                var other = OciRuntime.Detect(options, _cgroups.Layout);
+                // Same state root layout as ours: the configured one is per runtime only by default.
+                return string.IsNullOrEmpty(_options.RuntimeStateDirectory) ? other : _runtime;
+            }
+            catch (SandboxException) { return _runtime; }
+        });
     }
 
     private static bool IsRunning(ContainerInfo? info, LiveContainer? live) =>
