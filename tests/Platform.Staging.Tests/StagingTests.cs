@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Sandbox;
+using Platform.Sandbox.Layers;
 using Platform.TestSupport;
 using Platform.Contracts.Messages;
 using Xunit.Abstractions;
@@ -221,5 +222,46 @@ public sealed class StagingTests(StagingFixture fixture, ITestOutputHelper outpu
         Assert.False(Directory.Exists(workLeftover));
         var exit = await leftover.Exited.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.NotEqual(0, exit.ExitCode ?? -1);
+    }
+
+    [Fact]
+    public async Task The_staged_static_site_serves_its_page_from_the_droplet_layers()
+    {
+        var completed = await StageAsync(await fixture.PackageAsync(StaticSite()));
+        Assert.True(completed.Succeeded, completed.Error);
+
+        // Run the droplet the way the cell does (layers from the blobstore, unpacked by the layer cache, the
+        // start command from /home/vcap/app with PORT set) and fetch the page over the container's loopback.
+        var cache = fixture.Services.GetRequiredService<LayerCache>();
+        var layers = new List<string>();
+        foreach (var layer in completed.Droplet!.Layers)
+            layers.Add(await cache.GetAsync(layer.Digest, ct => fixture.Blobs.OpenReadAsync(layer.Digest, ct), CancellationToken.None));
+        var script =
+            $"cd /home/vcap/app && ({completed.Droplet.StartCommand}) & " +
+            "for i in $(seq 1 100); do /layers/busybox/bin/busybox wget -q -O - http://127.0.0.1:$PORT/ && exit 0; sleep 0.1; done; exit 1";
+        var lines = new List<string>();
+        var sandbox = fixture.Services.GetRequiredService<ISandbox>();
+        var id = "stg-test-run-droplet";
+        try
+        {
+            var container = await sandbox.StartAsync(new ContainerSpec
+            {
+                Id = id,
+                Layers = layers,
+                Args = ["/bin/sh", "-c", script],
+                Env = new Dictionary<string, string> { ["PORT"] = "8080", ["HOME"] = "/home/vcap/app" },
+                WorkingDir = "/home/vcap/app",
+            }, (_, line) => { lock (lines) lines.Add(line); }, CancellationToken.None);
+            var exit = await container.Exited.WaitAsync(TimeSpan.FromMinutes(2));
+            lock (lines)
+            {
+                Assert.True(exit.ExitCode == 0, $"{exit}: {string.Join('\n', lines)}");
+                Assert.Contains("<!doctype html><h1>Hello from a static site</h1>", lines);
+            }
+        }
+        finally
+        {
+            await sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
+        }
     }
 }
