@@ -172,6 +172,28 @@ public sealed class CliAgainstApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logs_without_recent_follow_new_lines_until_cancelled()
+    {
+        var stager = FakeStagerAsync("tail", succeed: true);
+        Assert.Equal(0, (await _cli.RunAsync("push", "tail", "-p", AppDir(), "--no-start")).ExitCode);
+        await stager;
+        Guid appId;
+        await using (var db = _api.Db()) appId = (await db.Apps.SingleAsync(a => a.Name == "tail")).Id;
+
+        using var cts = new CancellationTokenSource();
+        var output = new StringWriter();
+        var follow = _cli.RunAsync(["logs", "tail"], output, cts.Token);
+        await Eventually.HoldsAsync(() => Task.FromResult(output.ToString().Contains("Copying files")), "the recent lines");
+        var harness = _api.Services.GetRequiredService<ITestHarness>();
+        await harness.Bus.Publish(new LogBatch(appId, [new LogEntry(DateTimeOffset.UtcNow, "APP/PROC/WEB", 0, "OUT", "a new line")]));
+        await Eventually.HoldsAsync(() => Task.FromResult(output.ToString().Contains("[APP/PROC/WEB/0] OUT a new line")), "the followed line");
+        cts.Cancel();
+        var result = await follow;
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output.ToString(), "a new line"));
+        Assert.True(result.ExitCode == 0, result.ToString()); // Ctrl-C is how following ends: not an error
+    }
+
+    [Fact]
     public async Task A_failed_staging_fails_the_push_with_the_error()
     {
         var stager = FakeStagerAsync("broken", succeed: false);

@@ -17,19 +17,22 @@ public sealed class CliRun
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Err}";
     }
 
-    public async Task<Result> RunAsync(params string[] args)
+    public Task<Result> RunAsync(params string[] args) => RunAsync(args, null, CancellationToken.None);
+
+    /// <param name="output">Where stdout goes, for tests that watch it while the command runs; else captured.</param>
+    public async Task<Result> RunAsync(string[] args, StringWriter? output, CancellationToken ct)
     {
-        var output = new StringWriter();
+        output ??= new StringWriter();
         var error = new StringWriter();
         var env = new CliEnvironment
         {
-            Out = output,
+            Out = TextWriter.Synchronized(output),
             Err = error,
             Interactive = false,
             GetVariable = name => _variables.GetValueOrDefault(name),
             PollInterval = TimeSpan.FromMilliseconds(50),
         };
-        var code = await PlatApp.RunAsync(args, env);
+        var code = await PlatApp.RunAsync(args, env, ct: ct);
         return new Result(code, output.ToString(), error.ToString());
     }
 }
