@@ -37,12 +37,14 @@ public static class InstanceEnvironment
     }
 
     /// <summary>
-    /// The launcher: source the buildpacks' profile.d scripts, as Cloud Foundry's launcher does, then run
-    /// the droplet's start command from the app directory.
+    /// The launcher: source the buildpacks' profile.d scripts, as Cloud Foundry's launcher does, then replace
+    /// itself with a shell running the droplet's start command (passed as $1, so it needs no quoting), so that
+    /// signals from the init reach the app and no launcher shell lingers.
     /// </summary>
     public static IReadOnlyList<string> LaunchArgs(string startCommand) =>
     [
         "/bin/sh", "-c",
-        $"cd {AppDir} && for f in /home/vcap/deps/*/profile.d/*.sh {AppDir}/.profile.d/*.sh; do [ -f \"$f\" ] && . \"$f\"; done; {startCommand}",
+        $"cd {AppDir} && for f in /home/vcap/deps/*/profile.d/*.sh {AppDir}/.profile.d/*.sh; do [ -f \"$f\" ] && . \"$f\"; done; exec /bin/sh -c \"$1\"",
+        "launcher", startCommand,
     ];
 }

@@ -58,6 +58,10 @@ public sealed class CellHeartbeatHandler(
         foreach (var row in plan.Deletes) db.Instances.Remove(row);
         foreach (var row in plan.StopResent) row.UpdatedAt = now;
         foreach (var stop in plan.Stops) db.AddToOutbox(stop, Queues.Cell(heartbeat.CellId));
+        // Routers reload from the database after the commit (the outbox publishes then).
+        foreach (var appId in plan.BecameRunning.Select(r => r.Item1.AppId)
+                     .Concat(plan.Crashed.Select(c => c.Item1.AppId)).Distinct())
+            db.AddToOutbox(new AppRoutesChanged(appId, now));
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -39,6 +39,9 @@ public sealed class Converger(
         await ApplyStartsAsync(db, plan.Starts, now, cancellationToken);
         foreach (var stop in plan.Stops)
         {
+            // Drain: routers drop a RUNNING instance (they route RUNNING rows only) before its cell stops it.
+            if (stop.Instance.State == InstanceStates.Running)
+                db.AddToOutbox(new AppRoutesChanged(stop.Instance.AppId, now));
             stop.Instance.State = InstanceStates.Stopping;
             stop.Instance.Reason = stop.Reason;
             stop.Instance.UpdatedAt = now;
@@ -47,6 +50,7 @@ public sealed class Converger(
         foreach (var delete in plan.Deletes) db.Instances.Remove(delete.Instance);
         foreach (var lost in plan.Lost)
         {
+            db.AddToOutbox(new AppRoutesChanged(lost.Instance.AppId, now));
             db.Instances.Remove(lost.Instance);
             journal.AddLogLine(db, lost.Instance.AppId, lost.Instance.Index, "ERR",
                 $"Instance {lost.Instance.Index} lost ({lost.Reason}); rescheduling", now);

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Platform.Contracts.Messages;
 using Platform.Data;
+using Platform.Data.Outbox;
 using Platform.Data.Entities;
 
 namespace Platform.Scheduler;
@@ -32,6 +33,7 @@ public sealed class InstanceStateHandler(
         }
 
         var transition = InstanceTransitions.Decide(row.State, message.State);
+        var wasRunning = row.State == InstanceStates.Running;
         switch (transition)
         {
             case InstanceTransition.BecameRunning:
@@ -50,6 +52,10 @@ public sealed class InstanceStateHandler(
             default:
                 return;
         }
+        // Routers reload from the database, so they must hear of a change only once it is committed:
+        // the outbox publishes after the commit.
+        if (wasRunning || transition == InstanceTransition.BecameRunning)
+            db.AddToOutbox(new AppRoutesChanged(row.AppId, at));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         // Every change matters to convergence: a crash needs a replacement, a RUNNING replacement lets an

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Platform.Api;
+using Platform.Api.Consumers;
 using Platform.Blobstore;
 using Platform.Bus;
 using Platform.Cell;
@@ -32,11 +33,19 @@ public static class PlatformServer
             rest.Add(args[i]);
         }
 
-        var builder = WebApplication.CreateBuilder(rest.ToArray());
+        // appsettings.json sits beside platd, wherever it is started from.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = rest.ToArray(),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
         builder.Configuration.AddEnvironmentVariables("PLATFORM_");
         if (dev) builder.Configuration.AddInMemoryCollection(DevDefaults(builder.Configuration));
         builder.Configuration.AddCommandLine(rest.ToArray());
         var config = builder.Configuration;
+        // A real PID 1 in every sandbox (reaps orphans, forwards SIGTERM) when the host has one.
+        if (config["Sandbox:InitPath"] is null && File.Exists(DefaultInit))
+            config["Sandbox:InitPath"] = DefaultInit;
         var apiUrl = config["Api:Url"] ?? "http://127.0.0.1:7070";
         builder.WebHost.UseUrls(apiUrl);
 
@@ -74,6 +83,8 @@ public static class PlatformServer
         await app.RunAsync();
         return 0;
     }
+
+    private const string DefaultInit = "/usr/bin/catatonit";
 
     /// <summary>What --dev sets unless configuration already says otherwise.</summary>
     private static Dictionary<string, string?> DevDefaults(IConfiguration config)

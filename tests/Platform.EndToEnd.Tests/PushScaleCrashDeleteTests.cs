@@ -57,7 +57,7 @@ public sealed class PushScaleCrashDeleteTests(PlatdFixture fixture, ITestOutputH
             output.WriteLine(string.Join(", ", kv.Select(p => $"{p.Key}={p.Value}")));
             Assert.Equal(guid, kv["hostname"]);                                  // its own hostname
             Assert.True(int.Parse(kv["pids"]) < 15, $"instance sees {kv["pids"]} processes: not its own PID namespace");
-            Assert.Contains("/bin/sh -c cd /home/vcap/app", kv["pid1"]);         // its launcher is PID 1
+            Assert.StartsWith("/.platform-init", kv["pid1"]);                  // the platform's init (catatonit) is PID 1
             Assert.Equal((128L * 1024 * 1024).ToString(), kv["memlimit"]);       // -m, from its cgroup
         }
         Assert.Equal(3, seen.Values.Select(v => v["hostname"]).Distinct().Count());

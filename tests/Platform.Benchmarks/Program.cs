@@ -1,0 +1,28 @@
+using System.Globalization;
+using Platform.Benchmarks;
+
+// Speed is measured here, side by side in one run, never asserted in tests. See docs/benchmarks.md.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var what = args.FirstOrDefault() ?? "all";
+
+if (what is "all" or "sandbox")
+{
+    Console.WriteLine("## Sandbox start: ours vs the bare OCI runtime, same rootfs, `/bin/true`");
+    var rows = await SandboxBenchmark.RunAsync(iterations: 20);
+    Console.WriteLine($"| {"what",-44} | {"median ms",10} | {"p90 ms",8} |");
+    Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 10)}|");
+    foreach (var r in rows) Console.WriteLine($"| {r.What,-44} | {r.MedianMs,10:F1} | {r.P90Ms,8:F1} |");
+    var bare = rows[0].MedianMs;
+    foreach (var r in rows.Skip(1)) Console.WriteLine($"ratio {r.What} / {rows[0].What}: {r.MedianMs / bare:F2}x");
+    Console.WriteLine();
+}
+
+if (what is "all" or "push")
+{
+    Console.WriteLine("## Push of the static site to platd --dev, by phase (ms)");
+    var runs = await PushBenchmark.RunAsync(warmRuns: 3);
+    Console.WriteLine($"| {"run",-8} | {"upload",7} | {"staging",8} | {"placement",9} | {"sandbox start",13} | {"first routed",12} | {"total",8} |");
+    Console.WriteLine("|----------|---------|----------|-----------|---------------|--------------|----------|");
+    foreach (var r in runs)
+        Console.WriteLine($"| {r.Run,-8} | {r.Upload,7:F0} | {r.Staging,8:F0} | {r.Placement,9:F0} | {r.SandboxStart,13:F0} | {r.FirstRouted,12:F0} | {r.Total,8:F0} |");
+}

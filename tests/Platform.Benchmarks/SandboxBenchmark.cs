@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Platform.Sandbox;
+using Platform.TestSupport;
+
+namespace Platform.Benchmarks;
+
+/// <summary>
+/// Sandbox start, side by side in one run: a bare `runtime run` of a minimal bundle on the stack rootfs,
+/// against our Sandbox (overlay rootfs, bundle, cgroup limits; then with a network namespace, veth and
+/// port mapping too), each running `/bin/true` to its exit, plus our teardown.
+/// </summary>
+public static class SandboxBenchmark
+{
+    public sealed record Row(string What, double MedianMs, double P90Ms);
+
+    public static async Task<List<Row>> RunAsync(int iterations)
+    {
+        var stack = TestEnvironment.StackRootfs;
+        var root = Path.Combine("/var/lib/platform/test", "bench-" + Guid.NewGuid().ToString("N")[..8]);
+        var sandbox = new Sandbox.Sandbox(Options.Create(new SandboxOptions
+        {
+            Root = Path.Combine(root, "sandbox"),
+            Network = new SandboxNetworkOptions { Bridge = "pltb247", Subnet = "10.247.0.0/16", ChainPrefix = "PLTBENCH" },
+        }));
+        var runtime = sandbox.Runtime;
+        Console.WriteLine($"runtime: {runtime.Name} ({runtime.Reason})");
+
+        var bare = new List<double>();
+        var ours = new List<double>();
+        var oursNet = new List<double>();
+        var teardown = new List<double>();
+        var bundle = Path.Combine(root, "bare");
+        Directory.CreateDirectory(bundle);
+        await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), BareConfig(stack).ToJsonString());
+
+        for (var i = -1; i < iterations; i++) // i = -1 warms caches and is not counted
+        {
+            var sw = Stopwatch.StartNew();
+            var id = $"bench-bare-{i + 1}";
+            var result = await CommandResult.RunAsync(runtime.StartInfo([]).FileName,
+                runtime.StartInfo(["run", "--bundle", bundle, id]).ArgumentList);
+            if (result.ExitCode != 0) throw new InvalidOperationException($"bare {runtime.Name} run failed: {result}");
+            if (i >= 0) bare.Add(sw.Elapsed.TotalMilliseconds);
+
+            foreach (var (list, port) in new[] { (ours, (int?)null), (oursNet, (int?)8080) })
+            {
+                var cid = $"bench-{(port is null ? "plain" : "net")}-{i + 1}";
+                sw.Restart();
+                var c = await sandbox.StartAsync(new ContainerSpec
+                {
+                    Id = cid, Layers = [stack], Args = ["/bin/true"], MemoryLimitBytes = 64L << 20, ContainerPort = port,
+                }, (_, _) => { }, CancellationToken.None);
+                var exit = await c.Exited;
+                if (exit.ExitCode != 0) throw new InvalidOperationException($"sandbox run ended with {exit}");
+                if (i >= 0) list.Add(sw.Elapsed.TotalMilliseconds);
+                sw.Restart();
+                await sandbox.DestroyAsync(cid, TimeSpan.Zero, CancellationToken.None);
+                if (i >= 0 && port is not null) teardown.Add(sw.Elapsed.TotalMilliseconds);
+            }
+        }
+        Directory.Delete(root, recursive: true);
+        return
+        [
+            Summarize($"bare {runtime.Name} run (rootfs dir, no netns)", bare),
+            Summarize("ours: overlay + bundle + cgroups", ours),
+            Summarize("ours: + netns, veth, port mapping", oursNet),
+            Summarize("ours: teardown (with network)", teardown),
+        ];
+    }
+
+    private static Row Summarize(string what, List<double> xs)
+    {
+        xs.Sort();
+        return new Row(what, xs[xs.Count / 2], xs[(int)Math.Ceiling(xs.Count * 0.9) - 1]);
+    }
+
+    /// <summary>The smallest sensible bundle: what `runc spec` writes, read-only rootfs, /bin/true.</summary>
+    private static JsonObject BareConfig(string rootfs) => new()
+    {
+        ["ociVersion"] = "1.0.2",
+        ["process"] = new JsonObject
+        {
+            ["terminal"] = false,
+            ["user"] = new JsonObject { ["uid"] = 0, ["gid"] = 0 },
+            ["args"] = new JsonArray("/bin/true"),
+            ["env"] = new JsonArray("PATH=/usr/sbin:/usr/bin:/sbin:/bin"),
+            ["cwd"] = "/",
+            ["noNewPrivileges"] = true,
+        },
+        ["root"] = new JsonObject { ["path"] = rootfs, ["readonly"] = true },
+        ["hostname"] = "bare",
+        ["mounts"] = new JsonArray(
+            new JsonObject { ["destination"] = "/proc", ["type"] = "proc", ["source"] = "proc" },
+            new JsonObject { ["destination"] = "/dev", ["type"] = "tmpfs", ["source"] = "tmpfs", ["options"] = new JsonArray("nosuid", "strictatime", "mode=755", "size=65536k") }),
+        ["linux"] = new JsonObject
+        {
+            ["namespaces"] = new JsonArray(
+                new JsonObject { ["type"] = "pid" }, new JsonObject { ["type"] = "mount" },
+                new JsonObject { ["type"] = "ipc" }, new JsonObject { ["type"] = "uts" }),
+            ["resources"] = new JsonObject { ["memory"] = new JsonObject { ["limit"] = 64L << 20 } },
+        },
+    };
+}

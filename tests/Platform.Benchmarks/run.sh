@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the benchmarks: starts the services the way the tests do, then prints the tables.
+#   ./tests/Platform.Benchmarks/run.sh [push|sandbox|all]
+set -euo pipefail
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
+eval "$("$REPO/deploy/test-services.sh")"
+dotnet build "$REPO/Platform.sln" -c Release -nologo -v q -clp:ErrorsOnly
+exec dotnet "$REPO/tests/Platform.Benchmarks/bin/Release/net10.0/Platform.Benchmarks.dll" "${1:-all}"
