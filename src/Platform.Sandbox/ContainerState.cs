@@ -43,7 +43,8 @@ public sealed record ContainerInfo
     {
         try
         {
-            var temp = paths.State + ".tmp";
+            // A temp name of its own per write: two writers must never move each other's file.
+            var temp = $"{paths.State}.{Guid.NewGuid():N}.tmp";
             File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
             File.Move(temp, paths.State, overwrite: true);
         }

@@ -30,6 +30,9 @@ public sealed partial class Sandbox : ISandbox
     private readonly bool _setSwapLimit;
     private readonly int _openFilesLimit;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new();
+    // Serialises the read-modify-writes of one container's state.json (its starter and its exit watcher race).
+    private readonly ConcurrentDictionary<string, object> _stateGates = new();
+    private object StateGate(string id) => _stateGates.GetOrAdd(id, _ => new object());
     private readonly ConcurrentDictionary<string, LiveContainer> _live = new();
 
     /// <summary>A container this process started: its exit task and output pumps are in memory.</summary>
@@ -130,7 +133,11 @@ public sealed partial class Sandbox : ISandbox
 
         var (pid, exited) = await LaunchAsync(id, paths, info.CgroupsPath, output, cancellationToken);
         info = info with { Phase = ContainerPhase.Running, Pid = pid, PidStartTime = ProcessExit.StartTime(pid) };
-        info.TryWrite(paths);
+        lock (StateGate(id))
+        {
+            // A process that exits at once may already be recorded as exited by its watcher: keep that.
+            if (ContainerInfo.TryRead(paths) is not { Phase: ContainerPhase.Exited }) info.TryWrite(paths);
+        }
         _live[id] = new LiveContainer(pid, exited);
         _logger.LogInformation("Started container {Id} (pid {Pid}, {Address}:{HostPort})", id, pid, network?.IpAddress, network?.HostPort);
         return new RunningContainer(id, network?.IpAddress, network?.HostPort, pid, exited);
@@ -182,8 +189,11 @@ public sealed partial class Sandbox : ISandbox
         // The pipes close when the last process of the container is gone (the kernel kills the rest of the pid
         // namespace with its init); bound the wait in case something outside still holds them.
         await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(10), _time, CancellationToken.None));
-        var info = ContainerInfo.TryRead(paths);
-        if (info is not null) (info with { Phase = ContainerPhase.Exited, Exit = exit }).TryWrite(paths);
+        lock (StateGate(id))
+        {
+            var info = ContainerInfo.TryRead(paths);
+            if (info is not null) (info with { Phase = ContainerPhase.Exited, Exit = exit }).TryWrite(paths);
+        }
         _logger.LogInformation("Container {Id} (pid {Pid}) {Exit}", id, pid, exit);
         return exit;
     }
@@ -269,6 +279,7 @@ public sealed partial class Sandbox : ISandbox
             Directory.Delete(paths.Directory, recursive: true);
         }
         _live.TryRemove(id, out _);
+        _stateGates.TryRemove(id, out _);
         _logger.LogInformation("Destroyed container {Id}", id);
     }
 

@@ -1,0 +1,135 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Platform.Blobstore;
+using Platform.Cell;
+using Platform.Contracts.Messages;
+using Platform.Sandbox;
+using Platform.Sandbox.Layers;
+
+namespace Platform.Cell.Tests;
+
+/// <summary>Records what the cell publishes. The bus itself is tested in Platform.Data.Tests.</summary>
+public sealed class RecordingDispatcher : IMessageDispatcher
+{
+    public ConcurrentQueue<object> Messages { get; } = new();
+
+    public Task DispatchAsync(object message, string? queue, CancellationToken cancellationToken)
+    {
+        Messages.Enqueue(message);
+        return Task.CompletedTask;
+    }
+
+    public IEnumerable<InstanceStateChanged> States(Guid instanceId) =>
+        Messages.OfType<InstanceStateChanged>().Where(m => m.InstanceId == instanceId);
+
+    public IEnumerable<LogEntry> Logs(Guid appId) =>
+        Messages.OfType<LogBatch>().Where(b => b.AppId == appId).SelectMany(b => b.Entries);
+}
+
+/// <summary>
+/// A real cell's instance manager over a real sandbox (runc/crun, overlayfs, netns), a directory blobstore and
+/// a layer cache, with a droplet made of two small layers: busybox as /bin/sh and a static site as the app.
+/// </summary>
+public sealed class CellHarness : IAsyncDisposable
+{
+    public RecordingDispatcher Dispatcher { get; } = new();
+    public InstanceManager Instances { get; }
+    public Sandbox.Sandbox Sandbox { get; }
+    public IReadOnlyList<LayerRef> Layers { get; private set; } = [];
+    private readonly LogShipper _logs;
+    private readonly string _root;
+
+    private CellHarness(string root, CellOptions options)
+    {
+        _root = root;
+        Sandbox = new Sandbox.Sandbox(Options.Create(new SandboxOptions
+        {
+            Root = Path.Combine(root, "sandbox"),
+            InitPath = File.Exists("/usr/bin/catatonit") ? "/usr/bin/catatonit" : null,
+            Network = new SandboxNetworkOptions { Bridge = "pltcell", Subnet = "10.248.0.0/16", ChainPrefix = "PLTCELL", HostPortRangeStart = 62000, HostPortRangeEnd = 62099 },
+        }));
+        Blobs = new DirectoryBlobStore(Path.Combine(root, "blobs"));
+        _cache = new LayerCache(Path.Combine(root, "layers"));
+        _options = options;
+        _logs = new LogShipper(Dispatcher, TimeProvider.System, NullLogger<LogShipper>.Instance);
+        Instances = NewInstanceManager();
+    }
+
+    private readonly LayerCache _cache;
+    private readonly CellOptions _options;
+
+    /// <summary>Another instance manager over the same sandbox: what a restarted cell agent has.</summary>
+    public InstanceManager NewInstanceManager() =>
+        new(Sandbox, new DropletLayers(Blobs, _cache), _logs, Dispatcher,
+            Options.Create(_options), TimeProvider.System, NullLogger<InstanceManager>.Instance);
+
+    public DirectoryBlobStore Blobs { get; }
+
+    public static async Task<CellHarness> CreateAsync(int healthCheckTimeoutSeconds = 30)
+    {
+        var root = Path.Combine("/var/lib/platform/test", "cell-" + Guid.NewGuid().ToString("N")[..8]);
+        var harness = new CellHarness(root, new CellOptions
+        {
+            Id = "cell-test", HealthCheckTimeoutSeconds = healthCheckTimeoutSeconds, StopGraceSeconds = 2,
+        });
+        await harness._logs.StartAsync(CancellationToken.None);
+        harness.Layers = [await harness.PackAsync("base", BuildBase), await harness.PackAsync("app", BuildApp)];
+        return harness;
+    }
+
+    private static void BuildBase(string dir)
+    {
+        Directory.CreateDirectory(Path.Combine(dir, "bin"));
+        File.Copy("/bin/busybox", Path.Combine(dir, "bin", "busybox"));
+        foreach (var applet in new[] { "sh", "sleep", "cat", "echo", "ls" })
+            File.CreateSymbolicLink(Path.Combine(dir, "bin", applet), "busybox");
+        Directory.CreateDirectory(Path.Combine(dir, "etc"));
+        Directory.CreateDirectory(Path.Combine(dir, "tmp"));
+    }
+
+    private static void BuildApp(string dir)
+    {
+        var app = Path.Combine(dir, "home", "vcap", "app");
+        Directory.CreateDirectory(app);
+        File.WriteAllText(Path.Combine(app, "index.html"), "hello from the cell test");
+    }
+
+    private async Task<LayerRef> PackAsync(string name, Action<string> build)
+    {
+        var dir = Path.Combine(_root, "src-" + name);
+        Directory.CreateDirectory(dir);
+        build(dir);
+        var file = Path.Combine(_root, name + ".tar.gz");
+        var packed = await LayerPacker.PackToFileAsync(dir, file, null, CancellationToken.None);
+        var blob = await Blobs.PutFileAsync(file, CancellationToken.None);
+        Assert.Equal(packed.Digest, blob.Digest);
+        return new LayerRef(blob.Digest, blob.Size, name);
+    }
+
+    public StartInstance Start(string command, int index = 0, IReadOnlyList<LayerRef>? layers = null) =>
+        new(Guid.NewGuid(), Guid.NewGuid(), "cellapp", index, "cell-test", Guid.NewGuid(),
+            new DropletSpec(layers ?? Layers, command), 64, 256, new Dictionary<string, string> { ["GREETING"] = "hi" });
+
+    public async Task<InstanceStateChanged> WaitForStateAsync(Guid instanceId, InstanceState state, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Dispatcher.States(instanceId).FirstOrDefault(s => s.State == state) is { } found) return found;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"instance {instanceId} never reported {state}; it reported: " +
+            string.Join(", ", Dispatcher.States(instanceId).Select(s => $"{s.State} ({s.Reason})")));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Instances.StopAllAsync(CancellationToken.None);
+        foreach (var id in await Sandbox.ListAsync(CancellationToken.None))
+            await Sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
+        await _logs.StopAsync(CancellationToken.None);
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+}

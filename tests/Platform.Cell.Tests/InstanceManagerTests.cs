@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net.Http;
+using Platform.Cell;
+using Platform.Contracts.Messages;
+
+namespace Platform.Cell.Tests;
+
+/// <summary>The cell's instance lifecycle against a real OCI runtime, overlay rootfs and network namespace.</summary>
+public sealed class InstanceManagerTests : IAsyncLifetime
+{
+    private CellHarness _cell = null!;
+
+    public async Task InitializeAsync() => _cell = await CellHarness.CreateAsync(healthCheckTimeoutSeconds: 5);
+    public async Task DisposeAsync() => await _cell.DisposeAsync();
+
+    private const string WebServer = "echo starting with $GREETING on $PORT; exec busybox httpd -f -v -p $PORT -h /home/vcap/app";
+
+    [Fact]
+    public async Task An_instance_starts_answers_on_its_address_logs_its_output_and_stops_without_a_trace()
+    {
+        var start = _cell.Start(WebServer);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        var running = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        Assert.Matches(@"^10\.248\.\d+\.\d+:8080$", running.Address);
+        Assert.Matches(@"^127\.0\.0\.1:620\d\d$", running.HostAddress);
+        using var http = new HttpClient();
+        Assert.Equal("hello from the cell test", await http.GetStringAsync($"http://{running.Address}/"));
+        Assert.Equal("hello from the cell test", await http.GetStringAsync($"http://{running.HostAddress}/"));
+        Assert.Contains(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
+
+        await WaitForLogAsync(start.AppId, e => e.Source == "APP/PROC/WEB" && e.Text.Contains("starting with hi on 8080"));
+
+        await _cell.Instances.StopAsync(new StopInstance(start.InstanceId, "cell-test", "test"), CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Stopped);
+        Assert.DoesNotContain(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
+        Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Contains(start.InstanceId.ToString("N")));
+        Assert.DoesNotContain(start.InstanceId.ToString("N"), await Run("ip", "netns", "list"));
+    }
+
+    [Fact]
+    public async Task A_crash_is_reported_with_its_exit_code_and_the_container_is_removed()
+    {
+        var start = _cell.Start("echo about to fail >&2; exit 3");
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Equal(3, crashed.ExitCode);
+        Assert.Contains("exited 3", crashed.Reason);
+        await WaitForLogAsync(start.AppId, e => e.Stream == "ERR" && e.Text == "about to fail");
+        Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_app_killed_by_a_signal_after_becoming_healthy_is_reported_as_killed()
+    {
+        var start = _cell.Start(WebServer);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+
+        foreach (var pid in PidsInCgroupOf(start.InstanceId)) Process.GetProcessById(pid).Kill();
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Contains("signal 9", crashed.Reason);
+    }
+
+    [Fact]
+    public async Task An_app_that_never_listens_fails_its_health_check()
+    {
+        var start = _cell.Start("sleep 600");
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed, TimeSpan.FromSeconds(60));
+        Assert.Contains("health check failed", crashed.Reason);
+        Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_redelivered_start_runs_the_instance_once()
+    {
+        var start = _cell.Start(WebServer);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        Assert.Single(await _cell.Sandbox.ListAsync(CancellationToken.None), InstanceManager.ContainerId(start.InstanceId));
+        Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        Assert.Equal(2, _cell.Dispatcher.States(start.InstanceId).Count(s => s.State == InstanceState.Running)); // re-reported, not restarted
+    }
+
+    [Fact]
+    public async Task A_layer_missing_from_the_blobstore_fails_the_start_clearly()
+    {
+        var missing = new LayerRef("sha256:" + new string('0', 64), 10, "gone");
+        var start = _cell.Start(WebServer, layers: [.. _cell.Layers, missing]);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Contains("failed to start", crashed.Reason);
+        Assert.Contains(missing.Digest, crashed.Reason);
+    }
+
+    [Fact]
+    public async Task Stopping_an_unknown_instance_confirms_it_is_stopped()
+    {
+        var id = Guid.NewGuid();
+        await _cell.Instances.StopAsync(new StopInstance(id, "cell-test", "test"), CancellationToken.None);
+        Assert.Contains(_cell.Dispatcher.States(id), s => s.State == InstanceState.Stopped);
+    }
+
+    [Fact]
+    public async Task Containers_left_by_an_earlier_run_are_destroyed_at_start()
+    {
+        var start = _cell.Start(WebServer);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        var container = InstanceManager.ContainerId(start.InstanceId);
+
+        // A new cell agent over the same sandbox knows nothing of that instance: to it, it is an orphan.
+        var restarted = _cell.NewInstanceManager();
+        await restarted.CleanUpOrphansAsync(CancellationToken.None);
+
+        Assert.DoesNotContain(container, await _cell.Sandbox.ListAsync(CancellationToken.None));
+        Assert.Empty(PidsInCgroupOf(start.InstanceId));
+    }
+
+    private async Task WaitForLogAsync(Guid appId, Func<LogEntry, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_cell.Dispatcher.Logs(appId).Any(match)) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("log line not shipped; got:\n" + string.Join("\n", _cell.Dispatcher.Logs(appId).Select(e => $"[{e.Source}/{e.SourceIndex}] {e.Stream} {e.Text}")));
+    }
+
+    private static IEnumerable<int> PidsInCgroupOf(Guid instanceId)
+    {
+        var needle = instanceId.ToString("N");
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string cgroup;
+            try { cgroup = File.ReadAllText(Path.Combine(dir, "cgroup")); }
+            catch (IOException) { continue; }
+            if (cgroup.Contains(needle, StringComparison.Ordinal)) yield return pid;
+        }
+    }
+
+    private static async Task<string> Run(string file, params string[] args) =>
+        (await Platform.TestSupport.CommandResult.RunAsync(file, args)).Stdout;
+}
