@@ -14,7 +14,8 @@ public sealed record AppRequest(
     string? Disk = null,
     string? Buildpack = null,
     string? Command = null,
-    Dictionary<string, string>? Env = null);
+    Dictionary<string, string>? Env = null,
+    List<Platform.Contracts.VolumeMount>? Volumes = null);
 
 /// <summary>Body of POST /v1/apps/{name}/scale.</summary>
 public sealed record ScaleRequest(int? Instances = null, string? Memory = null, string? Disk = null);
@@ -34,7 +35,8 @@ public sealed record AppResponse(
     string? DetectedBuildpack,
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
-    DateTimeOffset? LastUploadedAt = null);
+    DateTimeOffset? LastUploadedAt = null,
+    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null);
 
 public sealed record InstanceResponse(
     Guid Id,
@@ -43,7 +45,15 @@ public sealed record InstanceResponse(
     string? CellId,
     string? Address,
     string? Reason,
-    DateTimeOffset Since);
+    DateTimeOffset Since,
+    double? CpuPercent = null,
+    long? MemoryBytes = null,
+    long? MemoryLimitBytes = null,
+    long? DiskBytes = null,
+    long? DiskLimitBytes = null,
+    DateTimeOffset? StartedAt = null,
+    long? UptimeSeconds = null,
+    DateTimeOffset? MetricsAt = null);
 
 public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails);
 
@@ -70,5 +80,21 @@ public sealed record LogLineResponse(long Id, DateTimeOffset Timestamp, string S
 }
 
 public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Actor, string Description, DateTimeOffset Timestamp);
+
+/// <summary>
+/// Body of POST /v1/apps/{name}/exec: run <see cref="Command"/> (argv, no shell) in instance <see cref="Index"/>.
+/// The answer is application/x-ndjson, one <see cref="ExecFrame"/> per line, streamed as the command runs.
+/// </summary>
+public sealed record ExecRequest(IReadOnlyList<string>? Command = null, int Index = 0);
+
+/// <summary>
+/// One line of an exec stream: output (<see cref="Stream"/> "stdout" or "stderr", <see cref="Data"/> base64 bytes),
+/// then last the command's <see cref="ExitCode"/>, or an <see cref="Error"/> when it could not run or finish.
+/// </summary>
+public sealed record ExecFrame(string? Stream = null, string? Data = null, int? ExitCode = null, string? Error = null);
+
+/// <summary>Body of POST /v1/users (admins only). Role is "admin" or "developer" (the default).</summary>
+public sealed record UserRequest(string? Username = null, string? Password = null, string? Role = null);
+public sealed record UserResponse(Guid Id, string Username, string Role, DateTimeOffset CreatedAt);
 
 public sealed record InfoResponse(string Version, string AppsDomain, string RouterUrl, long MaxUploadBytes);

@@ -12,7 +12,8 @@ public sealed record StartInstance(
     DropletSpec Droplet,
     int MemoryMb,
     int DiskMb,
-    Dictionary<string, string> Env);
+    Dictionary<string, string> Env,
+    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null);
 
 /// <summary>Command to one cell's queue: stop and destroy this instance. Idempotent.</summary>
 public sealed record StopInstance(Guid InstanceId, string CellId, string Reason);
@@ -50,11 +51,27 @@ public sealed record InstanceReport(
     InstanceState State,
     string? Address,
     string? HostAddress,
-    string? Reason);
+    string? Reason,
+    InstanceMetrics? Metrics = null);
+
+/// <summary>
+/// An instance's resource use when its cell last looked: CPU as a percentage of one core over the last interval
+/// (like `cf app`), memory from its cgroup, disk from its writable layer, and when its container started.
+/// Any field is null when the cell could not read it.
+/// </summary>
+public sealed record InstanceMetrics(
+    double? CpuPercent,
+    long? MemoryBytes,
+    long? MemoryLimitBytes,
+    long? DiskBytes,
+    long? DiskLimitBytes,
+    DateTimeOffset? StartedAt);
 
 /// <summary>
 /// Published by each cell every few seconds: its capacity and the full list of what it runs, so the
-/// scheduler can reconcile even if single state changes were lost.
+/// scheduler can reconcile even if single state changes were lost. <paramref name="ExecUrl"/> is where the cell's
+/// exec listener answers and <paramref name="ExecToken"/> the bearer token it wants (the bus and the database are
+/// inside the platform's trust boundary: whoever can publish on the bus can already start any container).
 /// </summary>
 public sealed record CellHeartbeat(
     string CellId,
@@ -63,4 +80,6 @@ public sealed record CellHeartbeat(
     int DiskCapacityMb,
     int MaxInstances,
     IReadOnlyList<InstanceReport> Instances,
-    DateTimeOffset Timestamp);
+    DateTimeOffset Timestamp,
+    string? ExecUrl = null,
+    string? ExecToken = null);
