@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Platform.Contracts;
 using Platform.Contracts.Messages;
 using Platform.Data.Entities;
 using Platform.Data.Outbox;
@@ -39,6 +40,13 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
                     (a, c) => JsonSerializer.Serialize(a, Json) == JsonSerializer.Serialize(c, Json),
                     v => JsonSerializer.Serialize(v, Json).GetHashCode(),
                     v => new Dictionary<string, string>(v)));
+            e.Property(x => x.Volumes).HasColumnType("jsonb").HasDefaultValueSql("'[]'::jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, Json),
+                v => JsonSerializer.Deserialize<List<VolumeMount>>(v, Json) ?? new(),
+                new ValueComparer<List<VolumeMount>>(
+                    (a, c) => a!.SequenceEqual(c!),
+                    v => v.Aggregate(0, (h, m) => HashCode.Combine(h, m.GetHashCode())),
+                    v => v.ToList()));
         });
         b.Entity<PackageEntity>(e =>
         {

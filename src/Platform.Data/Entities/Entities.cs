@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Platform.Contracts.Messages;
 
 namespace Platform.Data.Entities;
@@ -15,6 +16,8 @@ public sealed class AppEntity
     public string? Buildpack { get; set; }
     public string? Command { get; set; }
     public Dictionary<string, string> Env { get; set; } = new();
+    /// <summary>Named persistent volumes mounted into every instance (see Platform.Contracts.Volumes).</summary>
+    public List<VolumeMount> Volumes { get; set; } = new();
     public Guid? CurrentDropletId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
@@ -92,6 +95,17 @@ public sealed class InstanceEntity
     public int CrashCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+
+    // Resource use from the cell's last heartbeat (null until the cell reports it).
+    public double? CpuPercent { get; set; }
+    public long? MemoryBytes { get; set; }
+    public long? MemoryLimitBytes { get; set; }
+    public long? DiskBytes { get; set; }
+    public long? DiskLimitBytes { get; set; }
+    /// <summary>When the instance's container started, by the cell's clock.</summary>
+    public DateTimeOffset? StartedAt { get; set; }
+    /// <summary>When the scheduler stored these metrics (its own clock).</summary>
+    public DateTimeOffset? MetricsAt { get; set; }
 }
 
 public static class InstanceStates
@@ -112,6 +126,9 @@ public sealed class CellEntity
     public int DiskCapacityMb { get; set; }
     public int MaxInstances { get; set; }
     public DateTimeOffset LastHeartbeat { get; set; }
+    /// <summary>Where the cell's exec listener answers, and the bearer token it wants (from its heartbeat).</summary>
+    public string? ExecUrl { get; set; }
+    public string? ExecToken { get; set; }
 }
 
 /// <summary>A host name (and optional path) routed to an app.</summary>

@@ -65,6 +65,12 @@ namespace Platform.Data.Migrations
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Volumes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("jsonb")
+                        .HasDefaultValueSql("'[]'::jsonb");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
@@ -118,6 +124,12 @@ namespace Platform.Data.Migrations
 
                     b.Property<int>("DiskCapacityMb")
                         .HasColumnType("integer");
+
+                    b.Property<string>("ExecToken")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ExecUrl")
+                        .HasColumnType("text");
 
                     b.Property<string>("Host")
                         .IsRequired()
@@ -217,11 +229,20 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<double?>("CpuPercent")
+                        .HasColumnType("double precision");
+
                     b.Property<int>("CrashCount")
                         .HasColumnType("integer");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<long?>("DiskBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("DiskLimitBytes")
+                        .HasColumnType("bigint");
 
                     b.Property<int>("DiskMb")
                         .HasColumnType("integer");
@@ -238,11 +259,23 @@ namespace Platform.Data.Migrations
                     b.Property<int>("Index")
                         .HasColumnType("integer");
 
+                    b.Property<long?>("MemoryBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("MemoryLimitBytes")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("MemoryMb")
                         .HasColumnType("integer");
 
+                    b.Property<DateTimeOffset?>("MetricsAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Reason")
                         .HasColumnType("text");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("State")
                         .IsRequired()
