@@ -33,8 +33,21 @@ public sealed record ContainerSpec
     /// <summary>Most processes and threads the container may have. Null: no limit.</summary>
     public long? PidsLimit { get; init; }
 
-    /// <summary>Relative CPU weight (cgroup v1 cpu.shares; the runtime converts it on v2). Null: the default.</summary>
+    /// <summary>
+    /// Relative CPU weight (cgroup v1 cpu.shares; the runtime converts it to cpu.weight on v2). Null: derived from
+    /// <see cref="MemoryLimitBytes"/> as Cloud Foundry does (1024 shares per GiB, at least 2), or the kernel's default
+    /// when there is no memory limit.
+    /// </summary>
     public ulong? CpuShares { get; init; }
+
+    /// <summary>Hard CPU cap in percent of one core (150 = one and a half cores). Null: Sandbox:CpuQuotaPercent.</summary>
+    public int? CpuQuotaPercent { get; init; }
+
+    /// <summary>
+    /// Size of the writable layer (the overlay's upper dir lives on a filesystem of this size, so writing past it
+    /// fails with ENOSPC inside the container). 0: no limit (the upper dir is a plain directory on the host).
+    /// </summary>
+    public long DiskLimitBytes { get; init; }
 }
 
 /// <summary>A numeric user and group inside the container. A non-root user gets no capabilities.</summary>

@@ -29,6 +29,12 @@ public sealed class SandboxOptions
     /// <summary>RLIMIT_NOFILE (soft and hard) of container processes.</summary>
     public int OpenFilesLimit { get; set; } = 65536;
 
+    /// <summary>Most processes and threads of a container whose spec sets no PidsLimit (a fork bomb stops here).</summary>
+    public long DefaultPidsLimit { get; set; } = 1024;
+
+    /// <summary>Hard CPU cap, in percent of one core, of containers whose spec sets none. 0: no cap (weights only).</summary>
+    public int CpuQuotaPercent { get; set; }
+
     public SandboxNetworkOptions Network { get; set; } = new();
 
     public string ResolvedLayersDirectory =>
@@ -55,4 +61,18 @@ public sealed class SandboxNetworkOptions
 
     /// <summary>Masquerade container traffic leaving the host through other interfaces.</summary>
     public bool AllowOutbound { get; set; } = true;
+
+    /// <summary>
+    /// Destinations containers may not reach (the platform's own networks): CIDRs. The host's own addresses and the
+    /// other containers on the bridge are always denied. Default: loopback, link-local and the private ranges.
+    /// </summary>
+    public List<string> DeniedNetworks { get; set; } =
+        ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16", "127.0.0.0/8"];
+
+    /// <summary>
+    /// The operator's exceptions, checked before any denial: "CIDR" or "CIDR:PORT" or "CIDR:LOW-HIGH" (TCP and UDP),
+    /// e.g. "10.0.5.10/32:5432" for a database, or the bridge address and the router's port for app-to-app calls
+    /// through the router.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
 }
