@@ -37,6 +37,8 @@ public sealed class CellHeartbeatHandler(
         cell.MemoryCapacityMb = heartbeat.MemoryCapacityMb;
         cell.DiskCapacityMb = heartbeat.DiskCapacityMb;
         cell.MaxInstances = heartbeat.MaxInstances;
+        cell.ExecUrl = heartbeat.ExecUrl;
+        cell.ExecToken = heartbeat.ExecToken;
         // Our clock, not the cell's: liveness must not depend on the cells' clocks agreeing with ours.
         if (now > cell.LastHeartbeat) cell.LastHeartbeat = now;
 
@@ -58,6 +60,7 @@ public sealed class CellHeartbeatHandler(
         foreach (var row in plan.Deletes) db.Instances.Remove(row);
         foreach (var row in plan.StopResent) row.UpdatedAt = now;
         foreach (var stop in plan.Stops) db.AddToOutbox(stop, Queues.Cell(heartbeat.CellId));
+        InstanceMetricsRecorder.Apply(heartbeat, known, plan, now);
         // Routers reload from the database after the commit (the outbox publishes then).
         foreach (var appId in plan.BecameRunning.Select(r => r.Item1.AppId)
                      .Concat(plan.Crashed.Select(c => c.Item1.AppId)).Distinct())

@@ -99,7 +99,7 @@ public sealed class Converger(
             db.AddToOutbox(new StartInstance(
                 instance.Id, app.Id, app.Name, start.Index, start.CellId, droplet.Id,
                 new DropletSpec(droplet.Layers.ToList(), command),
-                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env)),
+                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env), app.Volumes.ToList()),
                 Queues.Cell(start.CellId));
         }
     }
