@@ -22,7 +22,7 @@ public static class PushBenchmark
 
     public static async Task<List<Phases>> RunAsync(int warmRuns)
     {
-        await using var platd = await PlatdProcess.StartAsync(subnetOctet: 246);
+        await using var platd = await PlatdProcess.StartAsync(subnetOctet: 249);
         using var api = await platd.ApiClientAsync();
         using var router = new HttpClient { BaseAddress = new Uri(platd.RouterUrl) };
         var zip = ZipSite();

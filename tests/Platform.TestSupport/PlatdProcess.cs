@@ -55,8 +55,11 @@ public sealed class PlatdProcess : IAsyncDisposable
     }
 
     /// <param name="subnetOctet">Second octet of this platd's instance subnet (10.N.0.0/16), so that
-    /// several platd processes on one host (a developer's, the tests') never share addresses.</param>
-    public static async Task<PlatdProcess> StartAsync(int subnetOctet = 245, IDictionary<string, string>? settings = null)
+    /// several platd processes on one host (a developer's, the tests') never share addresses. Taken:
+    /// 240 end-to-end tests, 245 sandbox tests, 247 sandbox benchmark, 248 cell tests, 249 push benchmark,
+    /// 251 staging tests, 230-239 other platd-based suites. The bridge is deleted on dispose, so a later
+    /// suite's routes never meet a stale one.</param>
+    public static async Task<PlatdProcess> StartAsync(int subnetOctet = 240, IDictionary<string, string>? settings = null)
     {
         var db = await TestDatabase.CreateAsync();
         var suffix = Guid.NewGuid().ToString("N")[..8];
@@ -162,6 +165,7 @@ public sealed class PlatdProcess : IAsyncDisposable
             catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
         }
         _process.Dispose();
+        await CommandResult.RunAsync("ip", ["link", "del", Bridge]);
         await _db.DisposeAsync();
     }
 }
