@@ -48,6 +48,12 @@ public sealed record ContainerSpec
     /// fails with ENOSPC inside the container). 0: no limit (the upper dir is a plain directory on the host).
     /// </summary>
     public long DiskLimitBytes { get; init; }
+
+    /// <summary>
+    /// Small named strings recorded with the container (in its state.json) before it starts, for its owner to find
+    /// again after a restart (the cell keeps the StartInstance it was made for here). Names: letters, digits, '.', '-'.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>A numeric user and group inside the container. A non-root user gets no capabilities.</summary>
@@ -65,6 +71,21 @@ public sealed record ContainerExit(int? ExitCode, int? Signal, bool OomKilled)
 
 /// <summary>Receives a container's output, a line at a time. Stream is "OUT" or "ERR".</summary>
 public delegate void OutputLineHandler(string stream, string line);
+
+/// <summary>
+/// Where a reader of a container's log file has got to: the file (by inode, since the monitor replaces the file when
+/// it rotates it) and the byte offset just past the last line delivered.
+/// </summary>
+public readonly record struct LogCursor(ulong Inode, long Offset)
+{
+    public static LogCursor Start => default;
+}
+
+/// <summary>One line of a container's output and the cursor just past it (save it once the line is safe elsewhere).</summary>
+public readonly record struct OutputLine(string Stream, string Text, LogCursor Cursor);
+
+/// <summary>Receives a container's output with the position of each line in its log file.</summary>
+public delegate void PositionedOutputHandler(OutputLine line);
 
 /// <summary>A started container.</summary>
 public sealed class RunningContainer(string id, string? ipAddress, int? hostPort, int pid, Task<ContainerExit> exited)
@@ -101,4 +122,26 @@ public interface ISandbox
 
     /// <summary>Ids of the containers this sandbox has on the host (to restore or clean up at start).</summary>
     Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Starts like <see cref="StartAsync(ContainerSpec, OutputLineHandler, CancellationToken)"/>, delivering each line
+    /// with its position in the container's log file, so that a restarted owner can resume exactly after it.
+    /// </summary>
+    Task<RunningContainer> StartAsync(ContainerSpec spec, PositionedOutputHandler output, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot deliver positioned output");
+
+    /// <summary>
+    /// Takes over a container an earlier process started (its monitor kept it running meanwhile): resumes reading its
+    /// log after the last saved cursor (<see cref="SaveLogCursor"/>) and watches for its exit, which may already have
+    /// happened (then <see cref="RunningContainer.Exited"/> is complete). Null when the container is not one that
+    /// can be adopted (unknown, or never finished starting): destroy it.
+    /// </summary>
+    Task<AdoptedContainer?> AdoptAsync(string id, PositionedOutputHandler output, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot adopt containers");
+
+    /// <summary>Records that the container's output up to <paramref name="cursor"/> has been handled (atomically, on disk).</summary>
+    void SaveLogCursor(string id, LogCursor cursor) => throw new NotSupportedException($"{GetType().Name} keeps no log cursors");
 }
+
+/// <summary>A container taken over from an earlier process, with what its creator recorded about it.</summary>
+public sealed record AdoptedContainer(RunningContainer Container, IReadOnlyDictionary<string, string> Annotations, DateTimeOffset CreatedAt);
