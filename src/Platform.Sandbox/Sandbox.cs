@@ -115,6 +115,7 @@ public sealed partial class Sandbox : ISandbox
             : Task.FromResult<ContainerNetwork?>(null)!;
         try
         {
+            await WritableLayer.CreateAsync(paths.Disk, paths.DiskImage, spec.DiskLimitBytes, cancellationToken);
             OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
         }
         catch
@@ -129,7 +130,7 @@ public sealed partial class Sandbox : ISandbox
         await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
         await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
             info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
-            string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath), cancellationToken);
+            string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
 
         var (pid, exited) = await LaunchAsync(id, paths, info.CgroupsPath, output, cancellationToken);
         info = info with { Phase = ContainerPhase.Running, Pid = pid, PidStartTime = ProcessExit.StartTime(pid) };

@@ -1,15 +1,21 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Sandbox.Cgroups;
+using Platform.Sandbox.Seccomp;
 
 namespace Platform.Sandbox.Runtime;
 
 /// <summary>What the bundle needs beyond the spec: paths, the network namespace and cgroup decisions.</summary>
+/// <param name="DefaultPidsLimit">The pids limit of a spec that sets none (0: none).</param>
+/// <param name="DefaultCpuQuotaPercent">The CPU cap of a spec that sets none (0: none).</param>
 public sealed record BundleSettings(
     string CgroupsPath,
     string? NetworkNamespacePath,
     bool SetSwapLimit,
     int OpenFilesLimit,
-    string? InitPath);
+    string? InitPath,
+    long DefaultPidsLimit = 0,
+    int DefaultCpuQuotaPercent = 0);
 
 /// <summary>Writes an OCI runtime spec 1.0 config.json for a container.</summary>
 public static class BundleWriter
@@ -24,11 +30,15 @@ public static class BundleWriter
         "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
     ];
 
-    /// <summary>runc's spec defaults: kernel files a container must not read.</summary>
+    /// <summary>
+    /// Kernel files a container must not read (the runtime mounts /dev/null or an empty read-only tmpfs over them):
+    /// physical memory (kcore), the keyrings, timers and scheduler internals that leak other tenants' activity, the
+    /// firmware tables, and the power meters (powercap energy counters leak what other processes compute).
+    /// </summary>
     public static readonly IReadOnlyList<string> MaskedPaths =
     [
         "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
-        "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
     ];
 
     public static readonly IReadOnlyList<string> ReadonlyPaths =
@@ -46,6 +56,8 @@ public static class BundleWriter
         if (settings.InitPath is not null) { args.Add(InitMountPath); args.Add("--"); }
         foreach (var a in spec.Args) args.Add(a);
 
+        // Root in a container keeps Docker's default set; any other user has no capability at all, not even in the
+        // bounding set, so no set-uid binary or file capability can hand one back (no_new_privs stops that too).
         var isRoot = spec.User is null or { Uid: 0 };
         JsonArray Caps() => isRoot ? new JsonArray(DefaultCapabilities.Select(c => (JsonNode)c!).ToArray()) : [];
 
@@ -87,8 +99,16 @@ public static class BundleWriter
             if (settings.SetSwapLimit) memory["swap"] = spec.MemoryLimitBytes;
             resources["memory"] = memory;
         }
-        if (spec.PidsLimit is { } pids) resources["pids"] = new JsonObject { ["limit"] = pids };
-        if (spec.CpuShares is { } shares) resources["cpu"] = new JsonObject { ["shares"] = shares };
+        if ((spec.PidsLimit ?? settings.DefaultPidsLimit) is var pids and > 0) resources["pids"] = new JsonObject { ["limit"] = pids };
+        var cpu = new JsonObject();
+        var shares = spec.CpuShares ?? (spec.MemoryLimitBytes > 0 ? CpuWeights.SharesForMemory(spec.MemoryLimitBytes) : (ulong?)null);
+        if (shares is { } s) cpu["shares"] = s;
+        if ((spec.CpuQuotaPercent ?? settings.DefaultCpuQuotaPercent) is var percent and > 0)
+        {
+            cpu["quota"] = CpuWeights.QuotaForPercent(percent);
+            cpu["period"] = CpuWeights.QuotaPeriodMicroseconds;
+        }
+        if (cpu.Count > 0) resources["cpu"] = cpu;
 
         return new JsonObject
         {
@@ -102,9 +122,11 @@ public static class BundleWriter
                 ["cwd"] = spec.WorkingDir,
                 ["capabilities"] = new JsonObject
                 {
-                    ["bounding"] = new JsonArray(DefaultCapabilities.Select(c => (JsonNode)c!).ToArray()),
+                    ["bounding"] = Caps(),
                     ["effective"] = Caps(),
                     ["permitted"] = Caps(),
+                    ["inheritable"] = new JsonArray(),
+                    ["ambient"] = new JsonArray(),
                 },
                 ["rlimits"] = new JsonArray
                 {
@@ -122,6 +144,7 @@ public static class BundleWriter
                 ["namespaces"] = namespaces,
                 ["maskedPaths"] = new JsonArray(MaskedPaths.Select(p => (JsonNode)p!).ToArray()),
                 ["readonlyPaths"] = new JsonArray(ReadonlyPaths.Select(p => (JsonNode)p!).ToArray()),
+                ["seccomp"] = SeccompProfile.Build(),
             },
         };
     }
