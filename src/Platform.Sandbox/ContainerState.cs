@@ -22,6 +22,11 @@ public sealed record ContainerInfo
     public int? Pid { get; init; }
     /// <summary>The PID's start time (clock ticks since boot) to tell it from a later process with the same PID.</summary>
     public ulong? PidStartTime { get; init; }
+    /// <summary>Host PID of the container's monitor (conmon), which holds its stdio and records its exit.</summary>
+    public int? MonitorPid { get; init; }
+    public ulong? MonitorStartTime { get; init; }
+    /// <summary>What the container's creator recorded with it (<see cref="ContainerSpec.Annotations"/>).</summary>
+    public Dictionary<string, string>? Annotations { get; init; }
     public ContainerNetwork? Network { get; init; }
     public ContainerExit? Exit { get; init; }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Sandbox.Cgroups;
+using Platform.Sandbox.Monitor;
 using Platform.Sandbox.Network;
 using Platform.Sandbox.Rootfs;
 using Platform.Sandbox.Runtime;
@@ -34,9 +35,13 @@ public sealed partial class Sandbox : ISandbox
     private readonly ConcurrentDictionary<string, object> _stateGates = new();
     private object StateGate(string id) => _stateGates.GetOrAdd(id, _ => new object());
     private readonly ConcurrentDictionary<string, LiveContainer> _live = new();
+    private readonly ConmonMonitor _monitor;
 
-    /// <summary>A container this process started: its exit task and output pumps are in memory.</summary>
-    private sealed record LiveContainer(int Pid, Task<ContainerExit> Exited);
+    /// <summary>
+    /// A container this process watches (started or adopted): its exit task and log reader are in memory.
+    /// <paramref name="StopReading"/> ends the log reader when the container is destroyed.
+    /// </summary>
+    private sealed record LiveContainer(int Pid, Task<ContainerExit> Exited, CancellationTokenSource StopReading);
 
     public Sandbox(IOptions<SandboxOptions> options, ILogger<Sandbox>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -52,8 +57,12 @@ public sealed partial class Sandbox : ISandbox
         Directory.CreateDirectory(_runtime.StateDirectory);
         _setSwapLimit = SwapAccountingEnabled(layout);
         _openFilesLimit = Math.Min(_options.OpenFilesLimit, HostOpenFilesHardLimit());
+        _monitor = new ConmonMonitor(_options, _runtime, _time, _logger);
+        // Each container's monitor (conmon) detaches from us; as a subreaper we stay its parent while we live and
+        // collect its end, rather than leaving a zombie to a PID 1 that may not reap. Exit statuses come from the
+        // monitors' exit files, not from us.
         if (!ProcessExit.EnsureSubreaper())
-            _logger.LogWarning("Could not become a child subreaper: container exit statuses will be unknown (-1)");
+            _logger.LogWarning("Could not become a child subreaper: exited container monitors are left to PID 1 to reap");
         if (!string.IsNullOrEmpty(_options.InitPath) && !File.Exists(_options.InitPath))
             throw new SandboxException($"Sandbox:InitPath {_options.InitPath} does not exist");
     }
@@ -68,7 +77,13 @@ public sealed partial class Sandbox : ISandbox
 
     public static string CgroupsPathFor(string id) => $"/platform/{id}";
 
-    public async Task<RunningContainer> StartAsync(ContainerSpec spec, OutputLineHandler output, CancellationToken cancellationToken)
+    public Task<RunningContainer> StartAsync(ContainerSpec spec, OutputLineHandler output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return StartAsync(spec, line => output(line.Stream, line.Text), cancellationToken);
+    }
+
+    public async Task<RunningContainer> StartAsync(ContainerSpec spec, PositionedOutputHandler output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         Validate(spec);
@@ -88,6 +103,7 @@ public sealed partial class Sandbox : ISandbox
                 CgroupsPath = CgroupsPathFor(id),
                 CreatedAt = _time.GetUtcNow(),
                 Phase = ContainerPhase.Creating,
+                Annotations = spec.Annotations.Count > 0 ? new Dictionary<string, string>(spec.Annotations) : null,
             };
             info.TryWrite(paths);
             try
@@ -106,7 +122,7 @@ public sealed partial class Sandbox : ISandbox
     }
 
     private async Task<RunningContainer> CreateAndStartAsync(
-        ContainerSpec spec, ContainerPaths paths, ContainerInfo info, OutputLineHandler output, CancellationToken cancellationToken)
+        ContainerSpec spec, ContainerPaths paths, ContainerInfo info, PositionedOutputHandler output, CancellationToken cancellationToken)
     {
         var id = spec.Id;
         // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
@@ -132,101 +148,159 @@ public sealed partial class Sandbox : ISandbox
             info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
             string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
 
-        var (pid, exited) = await LaunchAsync(id, paths, info.CgroupsPath, output, cancellationToken);
-        info = info with { Phase = ContainerPhase.Running, Pid = pid, PidStartTime = ProcessExit.StartTime(pid) };
+        var launch = await _monitor.CreateAsync(paths, cancellationToken);
+        info = info with
+        {
+            Pid = launch.InitPid, PidStartTime = launch.InitStartTime,
+            MonitorPid = launch.MonitorPid, MonitorStartTime = launch.MonitorStartTime,
+        };
+        info.TryWrite(paths);
+        // Created, not started: the process runs once the runtime is told to start it (under the monitor, which
+        // already holds its stdio).
+        var started = await _runtime.RunAsync(["start", id], cancellationToken);
+        if (!started.Succeeded)
+            throw new SandboxException($"{_runtime.Name} start {id} failed: {started.StandardError.Trim()} {RuntimeLog.LastError(paths)}".Trim());
+        info = info with { Phase = ContainerPhase.Running };
         lock (StateGate(id))
         {
             // A process that exits at once may already be recorded as exited by its watcher: keep that.
             if (ContainerInfo.TryRead(paths) is not { Phase: ContainerPhase.Exited }) info.TryWrite(paths);
         }
-        _live[id] = new LiveContainer(pid, exited);
-        _logger.LogInformation("Started container {Id} (pid {Pid}, {Address}:{HostPort})", id, pid, network?.IpAddress, network?.HostPort);
-        return new RunningContainer(id, network?.IpAddress, network?.HostPort, pid, exited);
+        var live = Watch(paths, info, LogCursor.Start, output);
+        _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort})",
+            id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort);
+        return new RunningContainer(id, network?.IpAddress, network?.HostPort, launch.InitPid, live.Exited);
     }
 
     /// <summary>
-    /// `runtime run -d`: the runtime creates the container and exits; the container keeps the pipes we gave the
-    /// runtime as its stdout and stderr, and (we being a subreaper) becomes our child.
+    /// Follows the container's log from <paramref name="from"/> and waits for its monitor's exit file. The exit task
+    /// completes once every line the container wrote has been delivered.
     /// </summary>
-    private async Task<(int Pid, Task<ContainerExit> Exited)> LaunchAsync(
-        string id, ContainerPaths paths, string cgroupsPath, OutputLineHandler output, CancellationToken cancellationToken)
+    private LiveContainer Watch(ContainerPaths paths, ContainerInfo info, LogCursor from, PositionedOutputHandler output)
     {
-        var psi = _runtime.StartInfo(["--log", paths.RuntimeLog, "--log-format", "json",
-            "run", "--detach", "--pid-file", paths.PidFile, "--bundle", paths.Directory, id]);
-        psi.RedirectStandardInput = true;
-        psi.RedirectStandardOutput = true;
-        psi.RedirectStandardError = true;
-        using var process = _runtime.StartTracked(psi);
-        Task stdout, stderr;
-        try
-        {
-            process.StandardInput.Close(); // the container's stdin reads EOF
-            stdout = PumpAsync(process.StandardOutput, "OUT", output, id);
-            stderr = PumpAsync(process.StandardError, "ERR", output, id);
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        finally { _runtime.Untrack(process.Id); }
-        _runtime.ReapOrphans();
-        if (process.ExitCode != 0)
-        {
-            await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(2), _time, CancellationToken.None));
-            throw new SandboxException($"{_runtime.Name} run {id} failed (exit code {process.ExitCode}): {RuntimeError(paths)}");
-        }
-        var pidText = await File.ReadAllTextAsync(paths.PidFile, cancellationToken);
-        if (!int.TryParse(pidText.Trim(), out var pid))
-            throw new SandboxException($"{_runtime.Name} wrote no pid for {id}: '{pidText}'");
-        var startTime = ProcessExit.StartTime(pid);
-        var exited = WatchAsync(id, paths, cgroupsPath, pid, startTime, stdout, stderr);
-        return (pid, exited);
+        var stopReading = new CancellationTokenSource();
+        var exitSeen = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var reader = ContainerLogTail.RunAsync(MonitorFiles.Log(paths), from, output, () => exitSeen.Task.IsCompleted,
+            _time, _logger, paths.Id, stopReading.Token);
+        var exited = WatchAsync(paths, info, exitSeen, reader, stopReading.Token);
+        var live = new LiveContainer(info.Pid ?? 0, exited, stopReading);
+        _live[paths.Id] = live;
+        return live;
     }
 
-    private async Task<ContainerExit> WatchAsync(
-        string id, ContainerPaths paths, string cgroupsPath, int pid, ulong? startTime, Task stdout, Task stderr)
+    private async Task<ContainerExit> WatchAsync(ContainerPaths paths, ContainerInfo info,
+        TaskCompletionSource<ContainerExit> exitSeen, Task reader, CancellationToken stopReading)
     {
-        var status = await ProcessExit.WaitAsync(pid, startTime);
-        // Read before the runtime's delete removes the cgroup.
-        var oomKilled = _cgroups.OomKillCount(cgroupsPath) > 0;
-        var exit = ProcessExit.Decode(status, oomKilled);
-        // The pipes close when the last process of the container is gone (the kernel kills the rest of the pid
-        // namespace with its init); bound the wait in case something outside still holds them.
-        await Task.WhenAny(Task.WhenAll(stdout, stderr), Task.Delay(TimeSpan.FromSeconds(10), _time, CancellationToken.None));
+        var id = paths.Id;
+        var exit = await WaitForExitFileAsync(paths, info, stopReading);
+        exitSeen.TrySetResult(exit);
+        // The monitor has written every line before its exit file; bound the wait in case the reader is stuck.
+        await Task.WhenAny(reader, Task.Delay(TimeSpan.FromSeconds(10), _time, CancellationToken.None));
         lock (StateGate(id))
         {
-            var info = ContainerInfo.TryRead(paths);
-            if (info is not null) (info with { Phase = ContainerPhase.Exited, Exit = exit }).TryWrite(paths);
+            var current = ContainerInfo.TryRead(paths);
+            if (current is not null) (current with { Phase = ContainerPhase.Exited, Exit = exit }).TryWrite(paths);
         }
-        _logger.LogInformation("Container {Id} (pid {Pid}) {Exit}", id, pid, exit);
+        _logger.LogInformation("Container {Id} (pid {Pid}) {Exit}", id, info.Pid, exit);
         return exit;
     }
 
-    private async Task PumpAsync(StreamReader reader, string stream, OutputLineHandler output, string id)
+    /// <summary>
+    /// Polls for the monitor's exit file (cheap: one stat per container every 100 ms). Should the monitor itself be
+    /// gone without one (killed), the container's end is watched through its init's pid and its status is unknown.
+    /// </summary>
+    private async Task<ContainerExit> WaitForExitFileAsync(ContainerPaths paths, ContainerInfo info, CancellationToken cancellationToken)
     {
-        await Task.Yield();
-        try
+        bool OomKilled() => _cgroups.OomKillCount(info.CgroupsPath) > 0 || File.Exists(MonitorFiles.OomFile(paths));
+        var warned = false;
+        while (true)
         {
-            while (await reader.ReadLineAsync() is { } line)
+            if (ConmonMonitor.ReadExit(paths, OomKilled) is { } exit)
             {
-                try { output(stream, line); }
-                catch (Exception ex) { _logger.LogWarning(ex, "Output handler of container {Id} threw", id); }
+                await ReapMonitorAsync(info);
+                return exit;
+            }
+            var monitorAlive = info.MonitorPid is not { } m || ProcessExit.IsAlive(m, info.MonitorStartTime);
+            if (!monitorAlive)
+            {
+                if (info.MonitorPid is { } gone) ConmonMonitor.ReapIfChild(gone);
+                if (ConmonMonitor.ReadExit(paths, OomKilled) is { } late) return late;
+                if (info.Pid is not { } pid || !ProcessExit.IsAlive(pid, info.PidStartTime))
+                    return new ContainerExit(-1, null, OomKilled());
+                if (!warned)
+                {
+                    _logger.LogWarning("The monitor of container {Id} is gone while its process {Pid} runs: its output is no longer recorded", paths.Id, pid);
+                    warned = true;
+                }
+            }
+            try { await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken); }
+            catch (OperationCanceledException)
+            {
+                // Destroyed before it exited by itself: whatever the exit file says by now, else killed.
+                return ConmonMonitor.ReadExit(paths, OomKilled) ?? new ContainerExit(null, 9, OomKilled());
             }
         }
-        catch (IOException) { }
-        catch (ObjectDisposedException) { }
     }
 
-    private static string RuntimeError(ContainerPaths paths)
+    /// <summary>The monitor exits right after writing the exit file; collect it if it is our child.</summary>
+    private async Task ReapMonitorAsync(ContainerInfo info)
+    {
+        if (info.MonitorPid is not { } pid) return;
+        for (var i = 0; i < 50 && ProcessExit.IsAlive(pid, info.MonitorStartTime); i++)
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, CancellationToken.None);
+        ConmonMonitor.ReapIfChild(pid);
+    }
+
+    /// <summary>
+    /// Takes over a container an earlier process started: its monitor kept it running (or recorded how it ended)
+    /// while nobody watched. Reading resumes at the saved log cursor.
+    /// </summary>
+    public async Task<AdoptedContainer?> AdoptAsync(string id, PositionedOutputHandler output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_live.TryGetValue(id, out var watched))
+                throw new SandboxException($"container {id} is already watched by this process");
+            var info = ContainerInfo.TryRead(paths);
+            // Half made (the earlier process died while creating it) or not made by a monitor: not adoptable.
+            if (info is null || info.Phase == ContainerPhase.Creating || info.MonitorPid is null || info.Pid is not { } pid)
+                return null;
+            var live = Watch(paths, info, LoadLogCursor(paths), output);
+            _logger.LogInformation("Adopted container {Id} (pid {Pid}, monitor {Monitor}, {Phase})", id, pid, info.MonitorPid, info.Phase);
+            var container = new RunningContainer(id, info.Network?.IpAddress, info.Network?.HostPort, pid, live.Exited);
+            return new AdoptedContainer(container, info.Annotations ?? new Dictionary<string, string>(), info.CreatedAt);
+        }
+        finally { gate.Release(); }
+    }
+
+    public void SaveLogCursor(string id, LogCursor cursor)
+    {
+        var paths = PathsOf(id);
+        var file = MonitorFiles.LogCursorFile(paths);
+        try
+        {
+            var temp = $"{file}.{Guid.NewGuid():N}.tmp";
+            File.WriteAllText(temp, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cursor.Inode} {cursor.Offset}\n"));
+            File.Move(temp, file, overwrite: true);
+        }
+        catch (DirectoryNotFoundException) { } // destroyed meanwhile
+    }
+
+    private static LogCursor LoadLogCursor(ContainerPaths paths)
     {
         try
         {
-            var messages = File.ReadLines(paths.RuntimeLog)
-                .Select(l => { try { return JsonDocument.Parse(l).RootElement; } catch (JsonException) { return default; } })
-                .Where(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("msg", out _)
-                            && (!e.TryGetProperty("level", out var level) || level.GetString() is "error" or "fatal"))
-                .Select(e => e.GetProperty("msg").GetString())
-                .ToList();
-            return messages.Count > 0 ? string.Join("; ", messages) : "no error in the runtime's log";
+            var parts = File.ReadAllText(MonitorFiles.LogCursorFile(paths)).Split(' ', StringSplitOptions.TrimEntries);
+            return parts.Length == 2 && ulong.TryParse(parts[0], System.Globalization.CultureInfo.InvariantCulture, out var inode)
+                                     && long.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var offset)
+                ? new LogCursor(inode, offset)
+                : LogCursor.Start;
         }
-        catch (IOException) { return "no runtime log"; }
+        catch (IOException) { return LogCursor.Start; }
     }
 
     public async Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
@@ -260,7 +334,12 @@ public sealed partial class Sandbox : ISandbox
         if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
             Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
         if (live is not null)
+        {
             await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
+            await live.StopReading.CancelAsync();
+        }
+        if (info?.MonitorPid is { } monitorPid)
+            await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
 
         runtime.ReapOrphans();
         OverlayRootfs.UnmountAllUnder(paths.Directory);
@@ -425,11 +504,21 @@ public sealed partial class Sandbox : ISandbox
                 throw new ArgumentException($"bind mount destination '{m.Destination}' must be absolute without '..'", nameof(spec));
         }
         if (spec.ContainerPort is < 1 or > 65535) throw new ArgumentException($"ContainerPort {spec.ContainerPort} is not a TCP port", nameof(spec));
+        foreach (var (name, value) in spec.Annotations)
+        {
+            if (!AnnotationNamePattern().IsMatch(name))
+                throw new ArgumentException($"annotation name '{name}' must be 1-64 letters, digits, '.' or '-'", nameof(spec));
+            if (value is null || value.Length > 64 * 1024)
+                throw new ArgumentException($"annotation '{name}' must be a string of at most 64 KiB", nameof(spec));
+        }
         if (spec.PidsLimit is <= 0) throw new ArgumentException("PidsLimit must be positive", nameof(spec));
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,47}$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9.-]{1,64}$")]
+    private static partial Regex AnnotationNamePattern();
 
     [GeneratedRegex("^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})$")]
     private static partial Regex HostnamePattern();

@@ -35,6 +35,15 @@ public sealed class SandboxOptions
     /// <summary>Hard CPU cap, in percent of one core, of containers whose spec sets none. 0: no cap (weights only).</summary>
     public int CpuQuotaPercent { get; set; }
 
+    /// <summary>
+    /// conmon, the monitor that holds each container's stdio and exit status, so containers outlive the process
+    /// that started them (see docs/sandbox.md, "How a cell restart is survived").
+    /// </summary>
+    public string ConmonPath { get; set; } = "/usr/bin/conmon";
+
+    /// <summary>Size at which the monitor starts a container's log file afresh (the reader follows it). 0: never.</summary>
+    public long LogSizeMaxBytes { get; set; } = 16 * 1024 * 1024;
+
     public SandboxNetworkOptions Network { get; set; } = new();
 
     public string ResolvedLayersDirectory =>
