@@ -58,7 +58,9 @@ public static class PlatformApiExtensions
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
             .MapLogsEndpoints()
-            .MapEventsEndpoints();
+            .MapEventsEndpoints()
+            .MapExecEndpoints()
+            .MapUsersEndpoints();
         return app;
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
+using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
 using Platform.Data;
@@ -59,6 +60,7 @@ public static class AppsEndpoints
         if (AppRequestValidation.CheckName(body!.Name) is { } nameError) return ApiProblems.BadRequest(nameError);
         var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
         if (error is not null) return ApiProblems.BadRequest(error);
+        if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
         var name = body.Name!;
         if (await db.Apps.AnyAsync(a => a.Name == name, ct))
             return ApiProblems.Conflict($"the app name '{name}' is taken: choose another or update the existing app");
@@ -75,6 +77,7 @@ public static class AppsEndpoints
             Buildpack = NullIfEmpty(body.Buildpack),
             Command = NullIfEmpty(body.Command),
             Env = body.Env ?? new(),
+            Volumes = NormalizeVolumes(body.Volumes) ?? new(),
             CreatedAt = now,
             UpdatedAt = now,
         };
@@ -98,7 +101,7 @@ public static class AppsEndpoints
         return Results.Created($"/v1/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
     }
 
-    private static async Task<IResult> ShowAsync(string name, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ShowAsync(string name, PlatformDbContext db, TimeProvider time, CancellationToken ct)
     {
         var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
@@ -106,7 +109,7 @@ public static class AppsEndpoints
             .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
             .OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync(ct);
         return Results.Ok(new AppDetailResponse(
-            await Mapping.ToResponseAsync(db, app, ct), instances.Select(Mapping.ToResponse).ToList()));
+            await Mapping.ToResponseAsync(db, app, ct), instances.Select(i => Mapping.ToResponse(i, time.GetUtcNow())).ToList()));
     }
 
     private static async Task<IResult> UpdateAsync(
@@ -118,6 +121,7 @@ public static class AppsEndpoints
             return ApiProblems.BadRequest($"renaming is not supported: the body names '{body.Name}' but the URL names '{name}'");
         var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
         if (error is not null) return ApiProblems.BadRequest(error);
+        if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
 
@@ -129,6 +133,12 @@ public static class AppsEndpoints
         if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
         if (body.Command is not null) { app.Command = NullIfEmpty(body.Command); changes.Add("command"); }
         if (body.Env is not null) { app.Env = body.Env; changes.Add("env"); }
+        // Like env, new volumes reach instances started from now on (plat restart).
+        if (NormalizeVolumes(body.Volumes) is { } volumes && !volumes.SequenceEqual(app.Volumes))
+        {
+            app.Volumes = volumes;
+            changes.Add(volumes.Count == 0 ? "volumes none" : "volumes " + string.Join(", ", volumes.Select(v => $"{v.Name}:{v.Path}")));
+        }
         if (changes.Count > 0)
         {
             app.UpdatedAt = now;
@@ -251,6 +261,9 @@ public static class AppsEndpoints
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
+
+    private static List<VolumeMount>? NormalizeVolumes(List<VolumeMount>? volumes) =>
+        volumes?.Select(v => v with { Path = Volumes.NormalizePath(v.Path) }).ToList();
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

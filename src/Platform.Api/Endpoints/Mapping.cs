@@ -23,10 +23,17 @@ internal static class Mapping
 
     public static AppResponse ToResponse(AppEntity app, IReadOnlyList<string> routes, int running, string? detected, DateTimeOffset? lastUpload) =>
         new(app.Id, app.Name, app.State, app.Instances, app.MemoryMb, app.DiskMb, app.Buildpack, app.Command,
-            routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload);
+            routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload, app.Volumes);
 
-    public static InstanceResponse ToResponse(InstanceEntity i) =>
-        new(i.Id, i.Index, i.State, i.CellId, i.Address ?? i.HostAddress, i.Reason, i.UpdatedAt);
+    public static InstanceResponse ToResponse(InstanceEntity i) => ToResponse(i, null);
+
+    /// <summary>With the metrics of the cell's last heartbeat; uptime counts to <paramref name="now"/> for a running instance.</summary>
+    public static InstanceResponse ToResponse(InstanceEntity i, DateTimeOffset? now) =>
+        new(i.Id, i.Index, i.State, i.CellId, i.Address ?? i.HostAddress, i.Reason, i.UpdatedAt,
+            i.CpuPercent, i.MemoryBytes, i.MemoryLimitBytes, i.DiskBytes, i.DiskLimitBytes, i.StartedAt,
+            i.State == InstanceStates.Running && i.StartedAt is { } started && now is { } n
+                ? Math.Max(0, (long)(n - started).TotalSeconds) : null,
+            i.MetricsAt);
 
     public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt);
 

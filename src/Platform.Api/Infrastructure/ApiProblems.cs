@@ -28,4 +28,13 @@ public static class ApiProblems
 
     public static IResult Unauthorized(string detail) =>
         Results.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
+
+    public static IResult Forbidden(string detail) =>
+        Results.Problem(title: "Forbidden", detail: detail, statusCode: StatusCodes.Status403Forbidden);
+
+    public static IResult BadGateway(string detail) =>
+        Results.Problem(title: "Cell unreachable", detail: detail, statusCode: StatusCodes.Status502BadGateway);
+
+    public static IResult Unavailable(string title, string detail) =>
+        Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status503ServiceUnavailable);
 }

@@ -1,0 +1,181 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Platform.Api.Auth;
+using Platform.Api.Infrastructure;
+using Platform.Contracts.Api;
+using Platform.Data;
+using Platform.Data.Entities;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>
+/// POST /v1/apps/{name}/exec: run a command in one running instance (admins only). The API finds the instance's cell,
+/// proxies the request to that cell's exec listener (the URL and token from its heartbeat) and streams the cell's
+/// NDJSON answer through unchanged: output frames as they come, then the exit code.
+/// </summary>
+public static class ExecEndpoints
+{
+    public const int MaxArguments = 256;
+    public const int MaxCommandBytes = 64 * 1024;
+
+    // One client for every proxied exec: the connection pool is shared, and a command may run for as long as it likes.
+    private static readonly HttpClient CellClient = new(new SocketsHttpHandler
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    })
+    { Timeout = Timeout.InfiniteTimeSpan };
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static RouteGroupBuilder MapExecEndpoints(this RouteGroupBuilder v1)
+    {
+        v1.MapPost("/apps/{name}/exec", ExecAsync);
+        return v1;
+    }
+
+    private static async Task<IResult> ExecAsync(
+        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time,
+        ILoggerFactory loggers, CancellationToken ct)
+    {
+        if (!PlatformRoles.IsAdmin(user))
+            return ApiProblems.Forbidden($"running commands in instances is for admins; {CurrentUser.Name(user)} is not one");
+        var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, ct);
+        if (problem is not null) return problem;
+        if (CheckCommand(body!) is { } error) return ApiProblems.BadRequest(error);
+
+        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        var instance = await db.Instances.AsNoTracking()
+            .Where(i => i.AppId == app.Id && i.Index == body!.Index && i.State == InstanceStates.Running)
+            .OrderByDescending(i => i.UpdatedAt).FirstOrDefaultAsync(ct);
+        if (instance is null)
+        {
+            var running = await db.Instances.Where(i => i.AppId == app.Id && i.State == InstanceStates.Running)
+                .Select(i => i.Index).Distinct().OrderBy(i => i).ToListAsync(ct);
+            return ApiProblems.NotFound("Instance not running", running.Count == 0
+                ? $"app '{name}' has no running instance"
+                : $"instance {body!.Index} of app '{name}' is not running; running: {string.Join(", ", running)}");
+        }
+        var cell = await db.Cells.AsNoTracking().FirstOrDefaultAsync(c => c.Id == instance.CellId, ct);
+        if (cell?.ExecUrl is not { Length: > 0 } execUrl || string.IsNullOrEmpty(cell.ExecToken))
+            return ApiProblems.Unavailable("Exec unavailable", $"cell {instance.CellId} has not advertised an exec endpoint (is it running?)");
+
+        var logger = loggers.CreateLogger(typeof(ExecEndpoints));
+        var cellRequest = new HttpRequestMessage(HttpMethod.Post, $"{execUrl.TrimEnd('/')}/v1/instances/{instance.Id}/exec")
+        {
+            Content = JsonContent.Create(new ExecRequest(body!.Command, body.Index), options: Json),
+        };
+        cellRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cell.ExecToken);
+        HttpResponseMessage cellResponse;
+        try
+        {
+            cellResponse = await CellClient.SendAsync(cellRequest, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            logger.LogWarning(e, "exec: cell {Cell} at {Url} unreachable", cell.Id, execUrl);
+            return ApiProblems.BadGateway($"could not reach cell {cell.Id} at {execUrl}: {e.Message}");
+        }
+        finally { cellRequest.Dispose(); }
+
+        if (cellResponse.StatusCode != HttpStatusCode.OK)
+        {
+            using (cellResponse)
+            {
+                var detail = await CellErrorAsync(cellResponse, ct);
+                return cellResponse.StatusCode switch
+                {
+                    HttpStatusCode.NotFound => ApiProblems.NotFound("Instance not running", $"instance {body.Index} of app '{name}': {detail}"),
+                    HttpStatusCode.BadRequest => ApiProblems.BadRequest(detail),
+                    _ => ApiProblems.BadGateway($"cell {cell.Id} answered {(int)cellResponse.StatusCode}: {detail}"),
+                };
+            }
+        }
+
+        // Audited like `cf ssh`: who ran what where. Written before the command runs, so a long one is seen at once.
+        var now = time.GetUtcNow();
+        AppEvents.Add(db, app.Id, "app.exec", CurrentUser.Name(user), $"instance {body.Index}: {Describe(body.Command!)}", now);
+        await db.SaveChangesAsync(ct);
+        return new StreamedExec(cellResponse);
+    }
+
+    /// <summary>Null when the request's command and index are acceptable, else why not.</summary>
+    public static string? CheckCommand(ExecRequest body)
+    {
+        if (body.Command is not { Count: > 0 } command || string.IsNullOrEmpty(command[0]))
+            return "command must be a non-empty list of arguments, e.g. [\"ls\", \"-l\"]";
+        if (command.Count > MaxArguments) return $"command may have at most {MaxArguments} arguments";
+        if (command.Any(a => a is null || a.Contains('\0'))) return "command arguments may not be null or contain NUL";
+        if (command.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a)) > MaxCommandBytes)
+            return $"command may be at most {MaxCommandBytes} bytes";
+        if (body.Index < 0) return $"index must be 0 or more, not {body.Index}";
+        return null;
+    }
+
+    private static string Describe(IReadOnlyList<string> command)
+    {
+        var text = string.Join(' ', command);
+        return text.Length > 200 ? text[..200] + "..." : text;
+    }
+
+    private static async Task<string> CellErrorAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try
+        {
+            return JsonSerializer.Deserialize<ExecFrame>(text, Json)?.Error ?? text;
+        }
+        catch (JsonException)
+        {
+            return text.Length > 500 ? text[..500] : text;
+        }
+    }
+
+    /// <summary>Copies the cell's NDJSON stream to the client, flushing every chunk so output arrives live.</summary>
+    private sealed class StreamedExec(HttpResponseMessage cellResponse) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            using (cellResponse)
+            {
+                var response = context.Response;
+                var ct = context.RequestAborted;
+                response.StatusCode = StatusCodes.Status200OK;
+                response.ContentType = "application/x-ndjson";
+                response.Headers.CacheControl = "no-cache";
+                await response.StartAsync(ct);
+                await using var from = await cellResponse.Content.ReadAsStreamAsync(ct);
+                var buffer = new byte[16 * 1024];
+                try
+                {
+                    int n;
+                    while ((n = await from.ReadAsync(buffer, ct)) > 0)
+                    {
+                        await response.Body.WriteAsync(buffer.AsMemory(0, n), ct);
+                        await response.Body.FlushAsync(ct);
+                    }
+                }
+                catch (IOException) when (!ct.IsCancellationRequested)
+                {
+                    // The cell went away mid-stream: say so in the stream's own terms; the client sees no exit code.
+                    var frame = JsonSerializer.SerializeToUtf8Bytes(new ExecFrame(Error: "the connection to the cell broke"), Json);
+                    await response.Body.WriteAsync(frame, ct);
+                    await response.Body.WriteAsync("\n"u8.ToArray(), ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    // The client went away; disposing the cell response cancels the command there.
+                }
+            }
+        }
+    }
+}
