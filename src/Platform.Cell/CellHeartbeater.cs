@@ -12,6 +12,8 @@ namespace Platform.Cell;
 /// </summary>
 public sealed class CellHeartbeater(
     InstanceManager instances,
+    Metrics.InstanceMetricsCollector metrics,
+    Exec.CellExecHost exec,
     IMessageDispatcher dispatcher,
     IOptions<CellOptions> options,
     TimeProvider time,
@@ -29,8 +31,9 @@ public sealed class CellHeartbeater(
         {
             try
             {
+                var reports = await metrics.AttachAsync(instances.Report(), instances.DiskMbOf, stoppingToken);
                 await dispatcher.DispatchAsync(new CellHeartbeat(_options.Id, _options.Host, memory, _options.DiskCapacityMb,
-                    _options.MaxInstances, instances.Report(), time.GetUtcNow()), null, stoppingToken);
+                    _options.MaxInstances, reports, time.GetUtcNow(), exec.AdvertisedUrl, exec.Token), null, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -24,4 +24,24 @@ public sealed class CellOptions
 
     /// <summary>The port every app listens on inside its sandbox ($PORT), as in Cloud Foundry.</summary>
     public int AppPort { get; set; } = 8080;
+
+    /// <summary>
+    /// Where the cell's exec listener listens (the API proxies `plat exec` to it). Port 0 picks a free port; the
+    /// default is loopback, which is enough when the API runs on the same host. Give a routable address (or
+    /// http://0.0.0.0:PORT) when the API runs elsewhere.
+    /// </summary>
+    public string ExecUrl { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>The URL the API should use, when not the listener's own (e.g. behind NAT). Default: derived from ExecUrl and Host.</summary>
+    public string? ExecAdvertiseUrl { get; set; }
+
+    /// <summary>Bearer token the exec listener requires. Empty: a random one per start, sent to the API with the heartbeat.</summary>
+    public string? ExecSecret { get; set; }
+
+    /// <summary>Where named persistent volumes live on this cell (one directory per space and name).</summary>
+    public string VolumesRoot { get; set; } = "/var/lib/platform/volumes";
+
+    /// <summary>Owner of a new volume directory: the app user (Cloud Foundry's vcap is 2000:2000).</summary>
+    public uint VolumeUid { get; set; } = 2000;
+    public uint VolumeGid { get; set; } = 2000;
 }

@@ -17,6 +17,10 @@ public static class CellServiceCollectionExtensions
         services.AddSingleton<InstanceManager>();
         services.AddSingleton<LogShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
+        services.AddSingleton<Metrics.InstanceMetricsCollector>();
+        // Before the heartbeater, so the first heartbeat already carries the exec URL.
+        services.AddSingleton<Exec.CellExecHost>();
+        services.AddHostedService(sp => sp.GetRequiredService<Exec.CellExecHost>());
         services.AddHostedService<CellHeartbeater>();
         return services;
     }

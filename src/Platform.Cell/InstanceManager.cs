@@ -45,6 +45,9 @@ public sealed class InstanceManager(
         _instances.Values.Select(i => new InstanceReport(
             i.Start.InstanceId, i.Start.AppId, i.Start.Index, i.State, i.Address, i.HostAddress, i.Reason)).ToArray();
 
+    /// <summary>The disk limit an instance of this cell was started with, or null when it is not here (for metrics).</summary>
+    public int? DiskMbOf(Guid instanceId) => _instances.TryGetValue(instanceId, out var i) ? i.Start.DiskMb : null;
+
     public int ReservedMemoryMb => _instances.Values.Sum(i => i.Start.MemoryMb);
 
     /// <summary>Starts the instance in the background; a second call for the same id only reports it again.</summary>
@@ -122,6 +125,7 @@ public sealed class InstanceManager(
                 Hostname = start.InstanceId.ToString(),
                 MemoryLimitBytes = (long)start.MemoryMb * 1024 * 1024,
                 ContainerPort = _options.AppPort,
+                Mounts = Volumes.InstanceVolumes.Prepare(start, _options),
             };
             var container = await sandbox.StartAsync(spec,
                 (stream, line) => logs.Write(start.AppId, "APP/PROC/WEB", start.Index, stream, line), ct);

@@ -1,0 +1,66 @@
+using System.Runtime.InteropServices;
+
+namespace Platform.Cell.Metrics;
+
+/// <summary>
+/// How much of its writable layer a container uses. When the layer is a filesystem of its own (the sandbox's
+/// size-limited loop image at ContainerPaths.Disk) its used blocks and size answer at once; otherwise the upper
+/// dir is walked and its files' sizes added up (`du`), and there is no limit to report from the filesystem.
+/// </summary>
+public static class WritableLayerUsage
+{
+    /// <param name="diskDirectory">The directory holding the upper dir (ContainerPaths.Disk).</param>
+    /// <param name="upperDirectory">The overlay upper dir (ContainerPaths.Upper).</param>
+    /// <param name="hostDirectory">A directory on the host filesystem the container directory lives on.</param>
+    /// <returns>Bytes used and, for a filesystem of its own, its size; (null, null) when nothing can be read.</returns>
+    public static (long? Used, long? Limit) Measure(string diskDirectory, string upperDirectory, string hostDirectory)
+    {
+        if (StatFs(diskDirectory) is { } disk && StatFs(hostDirectory) is { } host && disk.FsId != host.FsId)
+            return ((long)((disk.Blocks - disk.FreeBlocks) * disk.FragmentSize), (long)(disk.Blocks * disk.FragmentSize));
+        return (DirectorySize(upperDirectory), null);
+    }
+
+    /// <summary>The apparent size of every file under the directory (symlinks not followed), or null when it is gone.</summary>
+    public static long? DirectorySize(string directory)
+    {
+        if (!Directory.Exists(directory)) return null;
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            IgnoreInaccessible = true,
+            AttributesToSkip = 0,
+            ReturnSpecialDirectories = false,
+        };
+        long total = 0;
+        try
+        {
+            foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*", options))
+            {
+                try { if (file.LinkTarget is null) total += file.Length; }
+                catch (IOException) { } // removed while walking
+            }
+        }
+        catch (DirectoryNotFoundException) { return null; } // destroyed while walking
+        return total;
+    }
+
+    private sealed record FsStat(ulong FragmentSize, ulong Blocks, ulong FreeBlocks, ulong FsId);
+
+    private static FsStat? StatFs(string path)
+    {
+        if (!Directory.Exists(path)) return null;
+        return StatVfs(path, out var s) == 0 ? new FsStat(s.f_frsize, s.f_blocks, s.f_bfree, s.f_fsid) : null;
+    }
+
+    /// <summary>struct statvfs of glibc on 64-bit Linux: eleven unsigned longs, then six ints of padding.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct StatVfsBuffer
+    {
+        public ulong f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_favail, f_fsid, f_flag, f_namemax;
+        private readonly int _spare0, _spare1, _spare2, _spare3, _spare4, _spare5;
+    }
+
+    // DllImport rather than LibraryImport: this project does not allow unsafe code, which the generator needs.
+    [DllImport("libc", EntryPoint = "statvfs", SetLastError = true)]
+    private static extern int StatVfs([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out StatVfsBuffer buffer);
+}

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Platform.Sandbox.Runtime;
+
+namespace Platform.Sandbox.Exec;
+
+/// <summary>Which of the command's output streams a chunk came from.</summary>
+public enum ExecStream { Stdout, Stderr }
+
+/// <summary>Receives a chunk of a command's output. Calls never overlap.</summary>
+public delegate ValueTask ExecOutputHandler(ExecStream stream, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+/// <summary>
+/// Runs a command inside a running container with the OCI runtime's `exec` (`runc exec --process`, `crun exec
+/// --process`): the process spec is the container's own (its user, environment, working directory, capabilities,
+/// rlimits, no_new_privs) with only the arguments replaced, so the command runs exactly as the app does, in the
+/// same namespaces and cgroups (so under the same limits). No terminal and no stdin: it reads EOF.
+/// </summary>
+public sealed class ContainerExec(Sandbox sandbox)
+{
+    /// <summary>How long a cancelled command has between the SIGTERM the runtime forwards to it and a SIGKILL.</summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (argv, no shell) in container <paramref name="id"/>, streaming its output as it
+    /// comes, and returns its exit code (128+N when a signal N ended it, as a shell reports it).
+    /// </summary>
+    /// <exception cref="SandboxException">The container does not exist or is not running.</exception>
+    public async Task<int> RunAsync(string id, IReadOnlyList<string> command, ExecOutputHandler output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        if (command is not { Count: > 0 } || string.IsNullOrEmpty(command[0]))
+            throw new ArgumentException("exec needs a command", nameof(command));
+        if (command.Any(a => a is null || a.Contains('\0')))
+            throw new ArgumentException("exec arguments may not contain NUL", nameof(command));
+        var paths = sandbox.PathsOf(id);
+        var info = await sandbox.InspectAsync(id, cancellationToken);
+        if (info is not { Phase: ContainerPhase.Running } || !File.Exists(paths.Config))
+            throw new SandboxException($"container {id} is not running");
+        var runtime = sandbox.Runtime;
+        if (info.Runtime != runtime.Name)
+            throw new SandboxException($"container {id} was started with {info.Runtime}, but this sandbox uses {runtime.Name}");
+
+        var processFile = Path.Combine(paths.Directory, $"exec-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(processFile, ProcessSpec(await File.ReadAllTextAsync(paths.Config, cancellationToken), command), cancellationToken);
+        try
+        {
+            return await RunRuntimeExecAsync(runtime, id, processFile, output, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(processFile);
+        }
+    }
+
+    /// <summary>The container's process spec from its config.json with the arguments replaced and no terminal.</summary>
+    public static string ProcessSpec(string configJson, IReadOnlyList<string> command)
+    {
+        var config = JsonNode.Parse(configJson)?.AsObject() ?? throw new SandboxException("config.json is empty");
+        if (config["process"]?.DeepClone() is not JsonObject process)
+            throw new SandboxException("config.json has no process");
+        process["args"] = new JsonArray(command.Select(a => (JsonNode)a!).ToArray());
+        process["terminal"] = false;
+        process.Remove("consoleSize");
+        return process.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+    }
+
+    private async Task<int> RunRuntimeExecAsync(
+        OciRuntime runtime, string id, string processFile, ExecOutputHandler output, CancellationToken cancellationToken)
+    {
+        var psi = runtime.StartInfo(["exec", "--process", processFile, id]);
+        psi.RedirectStandardInput = true;
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        using var process = runtime.StartTracked(psi);
+        try
+        {
+            process.StandardInput.Close();
+            var gate = new SemaphoreSlim(1, 1);
+            var stdout = PumpAsync(process.StandardOutput.BaseStream, ExecStream.Stdout, output, gate, cancellationToken);
+            var stderr = PumpAsync(process.StandardError.BaseStream, ExecStream.Stderr, output, gate, cancellationToken);
+            try
+            {
+                await process.WaitForExitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                await StopAsync(process);
+                throw;
+            }
+            await Task.WhenAll(stdout, stderr);
+            return process.ExitCode;
+        }
+        finally
+        {
+            runtime.Untrack(process.Id);
+        }
+    }
+
+    /// <summary>SIGTERM to the runtime, which forwards it to the command; SIGKILL to both if it lingers.</summary>
+    private async Task StopAsync(Process process)
+    {
+        if (process.HasExited) return;
+        Native.Libc.Kill(process.Id, 15);
+        using var grace = new CancellationTokenSource(CancelGrace);
+        try { await process.WaitForExitAsync(grace.Token); }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+        }
+    }
+
+    private static async Task PumpAsync(Stream from, ExecStream stream, ExecOutputHandler output, SemaphoreSlim gate, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            int n;
+            try { n = await from.ReadAsync(buffer, cancellationToken); }
+            catch (OperationCanceledException) { return; }
+            if (n == 0) return;
+            await gate.WaitAsync(cancellationToken);
+            try { await output(stream, buffer.AsMemory(0, n), cancellationToken); }
+            finally { gate.Release(); }
+        }
+    }
+}
