@@ -114,6 +114,7 @@ public sealed class Stager(
                 await RunRequiredStepAsync(context, buildpack, "compile", [LifecyclePaths.App, LifecyclePaths.Cache], log, ct);
 
             var startCommand = await ChooseStartCommandAsync(request, context, buildpack, appDir, log, ct);
+            dependencies = await LaunchDependencies.ChooseAsync(dependencies, Path.Combine(depsDir, depsIndex), log.Write, ct);
 
             log.Write("-----> Packing the droplet");
             var appLayer = await layerFiles.PackAsync(dropletRoot, "", [], Path.Combine(work, "app.tar.gz"), ct);

@@ -44,6 +44,8 @@ public sealed class DependencyLayers(DebianPackageFetcher fetcher, LayerFiles la
             var extract = await HostCommand.RunAsync("dpkg-deb", ["-x", deb, contents], temporary, _timeout, cancellationToken);
             if (!extract.Succeeded)
                 throw new StagingFailedException($"dependency {dependency.Name}: dpkg-deb -x failed: {extract.Output.Trim()}");
+            // The package's absolute links must still find its own files under /layers/<name>/.
+            AbsoluteLinkRelocator.Relocate(contents);
             // Inside the container the files appear at /layers/<name>/...
             var packed = await layerFiles.PackIntoCacheAsync(contents, $"layers/{dependency.Name}/", [], cancellationToken);
             if (Directory.Exists(rootDir)) Directory.Delete(rootDir, recursive: true);
