@@ -20,6 +20,7 @@ public static class PlatApp
             AppCommands.Restart(env),
             LogsCommand.Create(env),
             AppCommands.Events(env),
+            ExecCommand.Create(env),
             AppCommands.Delete(env),
         };
 

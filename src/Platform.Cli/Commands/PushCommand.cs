@@ -2,6 +2,7 @@ using System.CommandLine;
 using Platform.Cli.Http;
 using Platform.Cli.Output;
 using Platform.Cli.Packaging;
+using Platform.Contracts;
 using Platform.Contracts.Api;
 
 namespace Platform.Cli.Commands;
@@ -24,10 +25,15 @@ internal static class PushCommand
         var buildpack = new Option<string?>("-b", "--buildpack") { HelpName = "BUILDPACK", Description = "Buildpack name (default: detect)" };
         var startCommand = new Option<string?>("-c", "--command") { HelpName = "COMMAND", Description = "Start command (default: the buildpack's)" };
         var noStart = new Option<bool>("--no-start") { Description = "Stage the app but do not start it" };
+        var volume = new Option<string[]>("--volume")
+        {
+            HelpName = "NAME:PATH",
+            Description = "Mount the named persistent volume at PATH in every instance (repeatable; replaces the app's volumes; 'none' removes them)",
+        };
         var timeout = AppCommands.TimeoutOption();
         var command = new Command("push", "Push an app: create or update it, upload, stage, start")
         {
-            name, instances, memory, disk, path, buildpack, startCommand, noStart, timeout,
+            name, instances, memory, disk, path, buildpack, startCommand, noStart, volume, timeout,
         };
         command.SetRun(env, async (parse, ct) =>
         {
@@ -39,7 +45,8 @@ internal static class PushCommand
                 CommandSupport.ValidSize(parse.GetValue(memory), "-m"),
                 CommandSupport.ValidSize(parse.GetValue(disk), "-k"),
                 parse.GetValue(buildpack),
-                parse.GetValue(startCommand));
+                parse.GetValue(startCommand),
+                Volumes: ValidVolumes(parse.GetValue(volume)));
             var source = Path.GetFullPath(parse.GetValue(path) ?? Directory.GetCurrentDirectory());
             var isArchive = File.Exists(source) && ArchiveExtensions.Contains(Path.GetExtension(source).ToLowerInvariant());
             if (!isArchive && !Directory.Exists(source))
@@ -84,6 +91,18 @@ internal static class PushCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>--volume NAME:/path, repeatable; null when not given (the app's volumes stay), empty for 'none'.</summary>
+    internal static List<VolumeMount>? ValidVolumes(string[]? values)
+    {
+        if (values is not { Length: > 0 }) return null;
+        if (values is ["none"]) return [];
+        var volumes = new List<VolumeMount>();
+        foreach (var text in values)
+            volumes.Add(Volumes.TryParse(text, out var error) ?? throw new CliException($"invalid --volume: {error}"));
+        if (Volumes.CheckList(volumes) is { } listError) throw new CliException($"invalid --volume: {listError}");
+        return volumes;
     }
 
     private static async Task UploadAsync(PlatApiClient api, CliEnvironment env, string app, string source, bool isArchive, CancellationToken ct)

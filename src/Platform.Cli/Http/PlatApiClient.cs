@@ -86,6 +86,55 @@ public sealed class PlatApiClient : IDisposable
 
     public Task<List<EventResponse>> EventsAsync(string name, CancellationToken ct) => GetAsync<List<EventResponse>>($"v1/apps/{Esc(name)}/events", ct);
 
+    /// <summary>
+    /// Runs a command in an instance and hands each NDJSON frame of the streamed answer to <paramref name="onFrame"/> as
+    /// it arrives. Returns the last frame (the one with the exit code or an error), or null when the stream ended
+    /// without one.
+    /// </summary>
+    public async Task<ExecFrame?> ExecAsync(string name, ExecRequest body, Func<ExecFrame, Task> onFrame, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/apps/{Esc(name)}/exec")
+        {
+            Content = JsonContent.Create(body, options: Json),
+        };
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new CliException($"could not reach the API at {BaseUrl}: {e.Message}");
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct);
+            await using var stream = await response.Content.ReadAsStreamAsync(ct);
+            using var reader = new StreamReader(stream);
+            ExecFrame? last = null;
+            try
+            {
+                while (await reader.ReadLineAsync(ct) is { } line)
+                {
+                    if (line.Length == 0) continue;
+                    var frame = JsonSerializer.Deserialize<ExecFrame>(line, Json)
+                        ?? throw new CliException("the API sent an empty exec frame");
+                    if (frame.ExitCode is not null || frame.Error is not null) last = frame;
+                    else await onFrame(frame);
+                }
+            }
+            catch (JsonException e)
+            {
+                throw new CliException($"the API's exec stream is not NDJSON exec frames: {e.Message}");
+            }
+            catch (IOException e)
+            {
+                throw new CliException($"the exec stream from {BaseUrl} broke: {e.Message}");
+            }
+            return last;
+        }
+    }
+
     private Task<T> GetAsync<T>(string path, CancellationToken ct) => SendAsync<T>(HttpMethod.Get, path, null, ct);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, CancellationToken ct)

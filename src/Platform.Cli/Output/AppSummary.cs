@@ -18,6 +18,7 @@ internal static class AppSummary
             ("instances:", $"{app.RunningInstances}/{app.Instances}"),
             ("memory:", Format.Megabytes(app.MemoryMb)),
             ("disk:", Format.Megabytes(app.DiskMb)),
+            ("volumes:", app.Volumes is { Count: > 0 } volumes ? string.Join(", ", volumes.Select(x => $"{x.Name}:{x.Path}")) : "none"),
         };
         foreach (var (k, v) in pairs)
             w.WriteLine($"{k,-18} {v}");
@@ -27,8 +28,12 @@ internal static class AppSummary
             w.WriteLine("There are no running instances of this app.");
             return;
         }
-        Table.Write(w, ["#", "state", "since", "address", "details"],
+        Table.Write(w, ["#", "state", "since", "cpu", "memory", "disk", "uptime", "address", "details"],
             detail.InstanceDetails.Select(i => (IReadOnlyList<string>)
-                [$"#{i.Index}", i.State.ToLowerInvariant(), Format.Time(i.Since), i.Address ?? "", i.Reason ?? ""]));
+                [$"#{i.Index}", i.State.ToLowerInvariant(), Format.Time(i.Since),
+                 i.CpuPercent is { } cpu ? cpu.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "-",
+                 Format.UsedOf(i.MemoryBytes, i.MemoryLimitBytes), Format.UsedOf(i.DiskBytes, i.DiskLimitBytes),
+                 i.UptimeSeconds is { } up ? Format.Duration(up) : "-",
+                 i.Address ?? "", i.Reason ?? ""]));
     }
 }

@@ -14,6 +14,19 @@ internal static class Format
 
     public static string Megabytes(int mb) => mb % 1024 == 0 ? $"{mb / 1024}G" : $"{mb}M";
 
+    /// <summary>"12.3M of 128M" as cf app shows it; "-" when the cell has not reported it.</summary>
+    public static string UsedOf(long? used, long? limit) =>
+        used is { } u ? limit is { } l ? $"{Bytes(u)} of {Bytes(l)}" : Bytes(u) : "-";
+
+    /// <summary>"45s", "12m3s", "5h2m", "3d4h".</summary>
+    public static string Duration(long seconds) => seconds switch
+    {
+        < 60 => $"{seconds}s",
+        < 3600 => $"{seconds / 60}m{seconds % 60}s",
+        < 86400 => $"{seconds / 3600}h{seconds % 3600 / 60}m",
+        _ => $"{seconds / 86400}d{seconds % 86400 / 3600}h",
+    };
+
     public static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }
 
