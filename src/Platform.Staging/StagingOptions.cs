@@ -27,7 +27,34 @@ public sealed class StagingOptions
     public string? BuildpacksDir { get; set; }
 
     /// <summary>The order in which buildpacks detect when the app names none.</summary>
-    public List<string> BuildpackOrder { get; set; } = ["staticfile", "binary"];
+    public List<string> BuildpackOrder { get; set; } = ["staticfile", "java", "nodejs", "python", "dotnet", "binary"];
+
+    /// <summary>
+    /// Whether supply, finalize and compile get an outbound network (their own network namespace on the
+    /// sandbox bridge, masqueraded when Sandbox:Network:AllowOutbound), so that e.g. npm can reach its registry.
+    /// detect and release never get one. False: every staging step has only loopback.
+    /// </summary>
+    public bool AllowNetwork { get; set; } = true;
+
+    /// <summary>
+    /// A PEM bundle of the certificate authorities the staging host trusts (e.g. its egress proxy's), bind-mounted
+    /// read-only into networked staging steps at /etc/cf-system-certificates/ca-certificates.crt with
+    /// CF_SYSTEM_CERT_PATH=/etc/cf-system-certificates, as Cloud Foundry gives containers its trusted system
+    /// certificates. It is not part of any droplet. Empty or missing file: nothing is mounted.
+    /// </summary>
+    public string? TrustedCertificatesFile { get; set; } = "/etc/ssl/certs/ca-certificates.crt";
+
+    /// <summary>The npm client on the staging host that fetches "npm:" dependencies (npm pack).</summary>
+    public string NpmPath { get; set; } = "npm";
+
+    /// <summary>The staging host's .NET installation that "host-dotnet" dependencies are copied from.</summary>
+    public string HostDotnetRoot { get; set; } = "/usr/share/dotnet";
+
+    /// <summary>
+    /// The .NET SDK on the staging host that publishes an app pushed as a project (*.csproj) before the
+    /// buildpack runs. Empty: such apps are not published and the dotnet buildpack rejects them.
+    /// </summary>
+    public string? DotnetSdkPath { get; set; } = "/usr/share/dotnet/dotnet";
 
     /// <summary>
     /// Host-side caches: downloaded .deb files keyed by sha256, dependency layers keyed by the .deb's sha256,

@@ -28,6 +28,8 @@ public static class StagingServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BuildpackCatalog>();
         services.AddSingleton<DebianPackageFetcher>();
+        services.AddSingleton<NpmPackageFetcher>();
+        services.AddSingleton<HostDotnetRuntime>();
         services.AddSingleton<LayerFiles>();
         services.AddSingleton<DependencyLayers>();
         services.AddSingleton<StackLayer>();

@@ -9,11 +9,33 @@ namespace Platform.Staging.Buildpacks;
 /// A dependency a buildpack pins: fetched on the staging host, verified against <see cref="Sha256"/>,
 /// and shipped as its own layer at /layers/&lt;name&gt;/ in the droplet.
 /// </summary>
-/// <param name="Source">Where it comes from; "apt:PACKAGE" is a Debian package fetched with apt-get download.</param>
-public sealed record BuildpackDependency(string Name, string Version, string Sha256, string Source)
+/// <param name="Source">
+/// Where it comes from: "apt:PACKAGE" is a Debian package fetched with apt-get download (sha256 of the .deb);
+/// "npm:PACKAGE" a package tarball from the npm registry fetched with npm pack (sha256 of the .tgz);
+/// "host-dotnet" the .NET runtime installed on the staging host (sha256 of the packed layer).
+/// </param>
+/// <param name="InstallRoot">
+/// Null: the files go to /layers/&lt;name&gt;/. "/": they go where the Debian package puts them, for files
+/// other programs find only by an absolute path (Debian's Node loads its builtins from /usr/share/nodejs).
+/// </param>
+public sealed record BuildpackDependency(string Name, string Version, string Sha256, string Source, string? InstallRoot = null)
 {
+    public const string AptPrefix = "apt:";
+    public const string NpmPrefix = "npm:";
+    public const string HostDotnetSource = "host-dotnet";
+
     /// <summary>The Debian package name of an "apt:" source.</summary>
-    public string AptPackage => Source["apt:".Length..];
+    public string AptPackage => Source[AptPrefix.Length..];
+
+    /// <summary>The npm package name of an "npm:" source.</summary>
+    public string NpmPackage => Source[NpmPrefix.Length..];
+
+    public bool IsApt => Source.StartsWith(AptPrefix, StringComparison.Ordinal);
+    public bool IsNpm => Source.StartsWith(NpmPrefix, StringComparison.Ordinal);
+    public bool IsHostDotnet => Source == HostDotnetSource;
+
+    /// <summary>Whether the files go to the rootfs's own paths rather than /layers/&lt;name&gt;/.</summary>
+    public bool AtRoot => InstallRoot == "/";
 }
 
 /// <summary>A buildpack's manifest.yml: name, version and the dependencies it pins.</summary>
@@ -52,12 +74,26 @@ public sealed partial record BuildpackManifest(string Name, string Version, IRea
                 throw new InvalidDataException($"{where}: 'version' is missing or not a Debian version");
             if (string.IsNullOrWhiteSpace(d.Sha256) || !Sha256Pattern().IsMatch(d.Sha256))
                 throw new InvalidDataException($"{where}: 'sha256' must be 64 lowercase hex digits");
-            if (d.Source is null || !d.Source.StartsWith("apt:", StringComparison.Ordinal)
-                || !DebianPackagePattern().IsMatch(d.Source["apt:".Length..]))
-                throw new InvalidDataException($"{where}: 'source' must be 'apt:<debian package>' (got '{d.Source}')");
+            var validSource = d.Source switch
+            {
+                null => false,
+                BuildpackDependency.HostDotnetSource => true,
+                _ when d.Source.StartsWith(BuildpackDependency.AptPrefix, StringComparison.Ordinal) =>
+                    DebianPackagePattern().IsMatch(d.Source[BuildpackDependency.AptPrefix.Length..]),
+                _ when d.Source.StartsWith(BuildpackDependency.NpmPrefix, StringComparison.Ordinal) =>
+                    NpmPackagePattern().IsMatch(d.Source[BuildpackDependency.NpmPrefix.Length..]),
+                _ => false,
+            };
+            if (!validSource)
+                throw new InvalidDataException(
+                    $"{where}: 'source' must be 'apt:<debian package>', 'npm:<npm package>' or 'host-dotnet' (got '{d.Source}')");
+            if (d.InstallRoot is not null && d.InstallRoot != "/")
+                throw new InvalidDataException($"{where}: 'install_root' may only be '/' (got '{d.InstallRoot}'); leave it out for /layers/{d.Name}/");
+            if (d.InstallRoot is not null && d.Source == BuildpackDependency.HostDotnetSource)
+                throw new InvalidDataException($"{where}: 'install_root' is for apt: and npm: dependencies only");
             if (dependencies.Any(x => x.Name == d.Name))
                 throw new InvalidDataException($"{where}: listed twice");
-            dependencies.Add(new BuildpackDependency(d.Name, d.Version, d.Sha256, d.Source));
+            dependencies.Add(new BuildpackDependency(d.Name, d.Version, d.Sha256, d.Source!, d.InstallRoot));
         }
         return new BuildpackManifest(raw.Name, raw.Version, dependencies);
     }
@@ -70,6 +106,10 @@ public sealed partial record BuildpackManifest(string Name, string Version, IRea
 
     [GeneratedRegex("^[a-z0-9][a-z0-9+.-]+$")]
     private static partial Regex DebianPackagePattern();
+
+    // An npm name, unscoped or @scope/name: lowercase, URL-safe, no path tricks.
+    [GeneratedRegex("^(@[a-z0-9][a-z0-9._-]*/)?[a-z0-9][a-z0-9._-]*$")]
+    private static partial Regex NpmPackagePattern();
 
     [GeneratedRegex("^[0-9a-f]{64}$")]
     private static partial Regex Sha256Pattern();
@@ -87,5 +127,6 @@ public sealed partial record BuildpackManifest(string Name, string Version, IRea
         public string? Version { get; set; }
         public string? Sha256 { get; set; }
         public string? Source { get; set; }
+        public string? InstallRoot { get; set; }
     }
 }

@@ -8,11 +8,14 @@ namespace Platform.Staging.Lifecycle;
 /// <summary>
 /// Runs one buildpack script (bin/detect, bin/supply, ...) in its own short-lived staging container: the
 /// stack and dependency layers as its rootfs, the app, cache and deps directories bind-mounted read-write,
-/// the buildpack read-only, and no network. The container is always destroyed afterwards.
+/// the buildpack read-only; only supply/finalize/compile get an outbound network (Staging:AllowNetwork). The container is always destroyed afterwards.
 /// </summary>
 public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> options, ILogger<LifecycleRunner> logger)
 {
     private readonly StagingOptions _options = options.Value;
+
+    /// <summary>The port the sandbox maps for a networked staging step (the sandbox networks only containers with a port).</summary>
+    private const int StagingNetworkPort = 8080;
 
     /// <param name="step">The script's name under bin/; also names the container.</param>
     /// <param name="output">Receives every line, unless <paramref name="captureStdout"/> keeps stdout back.</param>
@@ -36,6 +39,19 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
             ["CF_STACK"] = _options.StackName,
             ["MEMORY_LIMIT"] = $"{context.MemoryLimitBytes / (1024 * 1024)}m",
         };
+        var networked = _options.AllowNetwork && step is "supply" or "finalize" or "compile";
+        var mounts = new List<BindMount>
+        {
+            new(context.AppDir, LifecyclePaths.App, ReadOnly: false),
+            new(context.CacheDir, LifecyclePaths.Cache, ReadOnly: false),
+            new(context.DepsDir, LifecyclePaths.Deps, ReadOnly: false),
+            new(buildpack.Directory, buildpackPath, ReadOnly: true),
+        };
+        if (networked && _options.TrustedCertificatesFile is { Length: > 0 } certificates && File.Exists(certificates))
+        {
+            mounts.Add(new BindMount(certificates, LifecyclePaths.SystemCertificates + "/ca-certificates.crt", ReadOnly: true));
+            env["CF_SYSTEM_CERT_PATH"] = LifecyclePaths.SystemCertificates;
+        }
         var spec = new ContainerSpec
         {
             Id = id,
@@ -48,14 +64,10 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
             // Buildpacks run unprivileged (no capabilities); the directories they write belong to this user.
             User = new ContainerUser(_options.BuildUid, _options.BuildGid),
             PidsLimit = _options.BuildPidsLimit,
-            Mounts =
-            [
-                new BindMount(context.AppDir, LifecyclePaths.App, ReadOnly: false),
-                new BindMount(context.CacheDir, LifecyclePaths.Cache, ReadOnly: false),
-                new BindMount(context.DepsDir, LifecyclePaths.Deps, ReadOnly: false),
-                new BindMount(buildpack.Directory, buildpackPath, ReadOnly: true),
-            ],
-            ContainerPort = null, // staging has no network: dependencies come in as layers
+            Mounts = mounts,
+            // Only the build steps may reach out (npm install...): they get the container network a running app
+            // gets, outbound through the bridge. Its mapped port is never used: nothing listens in a staging step.
+            ContainerPort = networked ? StagingNetworkPort : null,
         };
 
         var stdout = new List<string>();

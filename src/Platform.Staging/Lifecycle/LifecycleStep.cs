@@ -34,4 +34,6 @@ public static class LifecyclePaths
     /// </summary>
     public const string Profile = "/tmp/app/.profile.d";
     public static string Buildpack(string name) => $"/tmp/buildpacks/{name}";
+    /// <summary>Where networked steps find the host's trusted CA bundle (Cloud Foundry's CF_SYSTEM_CERT_PATH).</summary>
+    public const string SystemCertificates = "/etc/cf-system-certificates";
 }
