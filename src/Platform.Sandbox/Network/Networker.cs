@@ -9,8 +9,11 @@ public sealed record ContainerNetwork(string NamespaceName, string NamespacePath
 
 /// <summary>
 /// Gives containers their network: a host bridge, a namespace per container joined to it by a veth pair, an
-/// address from the subnet, and a host port DNAT'ed to the container's port (also from 127.0.0.1 on the host
-/// and from other containers). Uses ip and iptables in batches to keep forks few: three per container.
+/// address from the subnet, and a host port DNAT'ed to the container's port (also from 127.0.0.1 on the host).
+/// The veths are isolated bridge ports (no frame goes from one container to another at layer 2), and the
+/// <see cref="EgressPolicy"/> decides what containers may reach at layer 3: not the host, not each other, not
+/// the denied networks, unless the operator's allowlist says so. Uses ip and iptables in batches to keep forks
+/// few: three per container.
 /// </summary>
 public sealed partial class Networker
 {
@@ -19,6 +22,7 @@ public sealed partial class Networker
     private readonly ILogger _logger;
     private readonly Ipv4Subnet _subnet;
     private readonly Reservations _addresses;
+    private readonly EgressPolicy _egress;
     private readonly Reservations _ports;
     private readonly SemaphoreSlim _hostSetup = new(1, 1);
     private bool _hostReady;
@@ -36,6 +40,8 @@ public sealed partial class Networker
             throw new ArgumentException($"Sandbox:Network host port range {options.HostPortRangeStart}-{options.HostPortRangeEnd} is not valid");
         if (!ValidName().IsMatch(options.ChainPrefix) || options.ChainPrefix.Length > 16)
             throw new ArgumentException($"Sandbox:Network:ChainPrefix '{options.ChainPrefix}' must be at most 16 letters, digits, '-' or '_'");
+        _egress = new EgressPolicy(options.AllowedNetworks, options.DeniedNetworks,
+            options.Nameservers.Count > 0 ? options.Nameservers : EgressPolicy.NameserversOf("/etc/resolv.conf"), options.AllowOutbound);
         _addresses = new Reservations(Path.Combine(stateDirectory, "addresses"), _subnet.FirstContainerOffset, _subnet.LastContainerOffset);
         _ports = new Reservations(Path.Combine(stateDirectory, "ports"), options.HostPortRangeStart, options.HostPortRangeEnd);
     }
@@ -45,6 +51,9 @@ public sealed partial class Networker
     public string DnatChain => $"{_options.ChainPrefix}-DNAT";
     public string PostroutingChain => $"{_options.ChainPrefix}-POSTROUTING";
     public string ForwardChain => $"{_options.ChainPrefix}-FORWARD";
+    public string EgressChain => $"{_options.ChainPrefix}-EGRESS";
+    public string InputChain => $"{_options.ChainPrefix}-INPUT";
+    public EgressPolicy Egress => _egress;
 
     public static string NamespaceNameFor(string id) => $"plat-{id}";
     public static string NamespacePathFor(string id) => Path.Combine(NetnsDirectory, NamespaceNameFor(id));
@@ -72,6 +81,10 @@ public sealed partial class Networker
             await File.WriteAllTextAsync("/proc/sys/net/ipv4/ip_forward", "1", cancellationToken);
             // Lets the host's 127.0.0.1:port be DNAT'ed to a container behind the bridge.
             await File.WriteAllTextAsync($"/proc/sys/net/ipv4/conf/{bridge}/route_localnet", "1", cancellationToken);
+            // Containers are IPv4 only: without an IPv6 address on the bridge the host cannot be reached over a
+            // link-local IPv6 address, which the IPv4 rules below would not see.
+            var ipv6 = $"/proc/sys/net/ipv6/conf/{bridge}/disable_ipv6";
+            if (File.Exists(ipv6)) await File.WriteAllTextAsync(ipv6, "1", cancellationToken);
 
             var saved = (await HostCommand.RunCheckedAsync("iptables-save", [], null, cancellationToken)).StandardOutput;
             var existing = ChainsAndRules(saved);
@@ -92,10 +105,9 @@ public sealed partial class Networker
             AddJump("nat", "POSTROUTING", $"-j {PostroutingChain}", insert: false);
             rules.AppendLine("COMMIT");
             rules.AppendLine("*filter");
-            rules.AppendLine($":{ForwardChain} - [0:0]");
-            rules.AppendLine($"-A {ForwardChain} -i {bridge} -j ACCEPT");
-            rules.AppendLine($"-A {ForwardChain} -o {bridge} -j ACCEPT");
+            rules.Append(_egress.FilterRules(bridge, subnet, ForwardChain, EgressChain, InputChain));
             AddJump("filter", "FORWARD", $"-j {ForwardChain}", insert: true);
+            AddJump("filter", "INPUT", $"-i {bridge} -j {InputChain}", insert: true);
             rules.AppendLine("COMMIT");
             await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
             _hostReady = true;
@@ -134,6 +146,7 @@ public sealed partial class Networker
             netns add {ns}
             link add {veth} type veth peer name eth0 netns {ns}
             link set {veth} master {_options.Bridge}
+            link set {veth} type bridge_slave isolated on
             link set {veth} up
 
             """, cancellationToken);
@@ -207,7 +220,7 @@ public sealed partial class Networker
         {
             var saved = (await HostCommand.RunCheckedAsync("iptables-save", [], null, cancellationToken)).StandardOutput;
             var existing = ChainsAndRules(saved);
-            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain) };
+            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain), ("filter", EgressChain), ("filter", InputChain) };
             var script = new StringBuilder();
             foreach (var table in new[] { "nat", "filter" })
             {
