@@ -8,6 +8,10 @@ public static class InstanceEnvironment
 {
     public const string AppDir = "/home/vcap/app";
 
+    /// <summary>The app's user and group, "vcap" as on Cloud Foundry: the stager gives it /home/vcap.</summary>
+    public const uint VcapUid = 2000;
+    public const uint VcapGid = 2000;
+
     public static Dictionary<string, string> For(StartInstance start, int port)
     {
         var vcapApplication = JsonSerializer.Serialize(new Dictionary<string, object>

@@ -124,6 +124,10 @@ public sealed class InstanceManager(
                 WorkingDir = InstanceEnvironment.AppDir,
                 Hostname = start.InstanceId.ToString(),
                 MemoryLimitBytes = (long)start.MemoryMb * 1024 * 1024,
+                // The writable layer is a filesystem of this size: writing past -k gets ENOSPC.
+                DiskLimitBytes = (long)start.DiskMb * 1024 * 1024,
+                // vcap, who owns /home/vcap in the droplet: an unprivileged user has no capabilities at all.
+                User = new ContainerUser(InstanceEnvironment.VcapUid, InstanceEnvironment.VcapGid),
                 ContainerPort = _options.AppPort,
                 Mounts = Volumes.InstanceVolumes.Prepare(start, _options),
             };
