@@ -133,15 +133,25 @@ public interface ISandbox
     /// <summary>
     /// Takes over a container an earlier process started (its monitor kept it running meanwhile): resumes reading its
     /// log after the last saved cursor (<see cref="SaveLogCursor"/>) and watches for its exit, which may already have
-    /// happened (then <see cref="RunningContainer.Exited"/> is complete). Null when the container is not one that
-    /// can be adopted (unknown, or never finished starting): destroy it.
+    /// happened (<see cref="AdoptedContainer.ExitedMeanwhile"/>). <paramref name="output"/> is given the container's
+    /// annotations and returns where its lines go, or null to leave the container alone. Null when the container is
+    /// not one that can be adopted (unknown, or never finished starting: destroy it) or was declined.
     /// </summary>
-    Task<AdoptedContainer?> AdoptAsync(string id, PositionedOutputHandler output, CancellationToken cancellationToken) =>
+    Task<AdoptedContainer?> AdoptAsync(string id, Func<IReadOnlyDictionary<string, string>, PositionedOutputHandler?> output,
+        CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} cannot adopt containers");
+
+    /// <summary>
+    /// Stops watching every container without touching any (the process is about to exit and leave them running
+    /// under their monitors). Their <see cref="RunningContainer.Exited"/> tasks are cancelled.
+    /// </summary>
+    void ReleaseAll() { }
 
     /// <summary>Records that the container's output up to <paramref name="cursor"/> has been handled (atomically, on disk).</summary>
     void SaveLogCursor(string id, LogCursor cursor) => throw new NotSupportedException($"{GetType().Name} keeps no log cursors");
 }
 
 /// <summary>A container taken over from an earlier process, with what its creator recorded about it.</summary>
-public sealed record AdoptedContainer(RunningContainer Container, IReadOnlyDictionary<string, string> Annotations, DateTimeOffset CreatedAt);
+/// <param name="ExitedMeanwhile">True when the container had already ended when it was adopted (its exit is recorded).</param>
+public sealed record AdoptedContainer(RunningContainer Container, IReadOnlyDictionary<string, string> Annotations,
+    DateTimeOffset CreatedAt, bool ExitedMeanwhile);

@@ -178,7 +178,7 @@ public sealed partial class Sandbox : ISandbox
     /// </summary>
     private LiveContainer Watch(ContainerPaths paths, ContainerInfo info, LogCursor from, PositionedOutputHandler output)
     {
-        var stopReading = new CancellationTokenSource();
+        var stopReading = CancellationTokenSource.CreateLinkedTokenSource(_release.Token);
         var exitSeen = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
         var reader = ContainerLogTail.RunAsync(MonitorFiles.Log(paths), from, output, () => exitSeen.Task.IsCompleted,
             _time, _logger, paths.Id, stopReading.Token);
@@ -234,7 +234,7 @@ public sealed partial class Sandbox : ISandbox
                 }
             }
             try { await Task.Delay(TimeSpan.FromMilliseconds(100), _time, cancellationToken); }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (!_release.IsCancellationRequested)
             {
                 // Destroyed before it exited by itself: whatever the exit file says by now, else killed.
                 return ConmonMonitor.ReadExit(paths, OomKilled) ?? new ContainerExit(null, 9, OomKilled());
@@ -255,7 +255,8 @@ public sealed partial class Sandbox : ISandbox
     /// Takes over a container an earlier process started: its monitor kept it running (or recorded how it ended)
     /// while nobody watched. Reading resumes at the saved log cursor.
     /// </summary>
-    public async Task<AdoptedContainer?> AdoptAsync(string id, PositionedOutputHandler output, CancellationToken cancellationToken)
+    public async Task<AdoptedContainer?> AdoptAsync(string id, Func<IReadOnlyDictionary<string, string>, PositionedOutputHandler?> output,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         var paths = PathsOf(id);
@@ -263,18 +264,30 @@ public sealed partial class Sandbox : ISandbox
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (_live.TryGetValue(id, out var watched))
-                throw new SandboxException($"container {id} is already watched by this process");
+            if (_live.ContainsKey(id)) throw new SandboxException($"container {id} is already watched by this process");
             var info = ContainerInfo.TryRead(paths);
             // Half made (the earlier process died while creating it) or not made by a monitor: not adoptable.
             if (info is null || info.Phase == ContainerPhase.Creating || info.MonitorPid is null || info.Pid is not { } pid)
                 return null;
-            var live = Watch(paths, info, LoadLogCursor(paths), output);
-            _logger.LogInformation("Adopted container {Id} (pid {Pid}, monitor {Monitor}, {Phase})", id, pid, info.MonitorPid, info.Phase);
+            var annotations = (IReadOnlyDictionary<string, string>?)info.Annotations ?? new Dictionary<string, string>();
+            if (output(annotations) is not { } handler) return null;
+            var exitedMeanwhile = info.Phase == ContainerPhase.Exited || File.Exists(MonitorFiles.ExitFile(paths))
+                || (!ProcessExit.IsAlive(info.MonitorPid.Value, info.MonitorStartTime) && !ProcessExit.IsAlive(pid, info.PidStartTime));
+            var live = Watch(paths, info, LoadLogCursor(paths), handler);
+            _logger.LogInformation("Adopted container {Id} (pid {Pid}, monitor {Monitor}{Exited})", id, pid, info.MonitorPid,
+                exitedMeanwhile ? ", exited meanwhile" : "");
             var container = new RunningContainer(id, info.Network?.IpAddress, info.Network?.HostPort, pid, live.Exited);
-            return new AdoptedContainer(container, info.Annotations ?? new Dictionary<string, string>(), info.CreatedAt);
+            return new AdoptedContainer(container, annotations, info.CreatedAt, exitedMeanwhile);
         }
         finally { gate.Release(); }
+    }
+
+    private readonly CancellationTokenSource _release = new();
+
+    public void ReleaseAll()
+    {
+        _release.Cancel();
+        _logger.LogInformation("Released {Count} containers: they keep running under their monitors", _live.Count);
     }
 
     public void SaveLogCursor(string id, LogCursor cursor)

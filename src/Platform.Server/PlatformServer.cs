@@ -97,6 +97,8 @@ public static class PlatformServer
             ["Blobstore:Directory"] = Path.Combine(dataDir, "blobs"),
             ["Api:DataDir"] = dataDir,
             ["Sandbox:Root"] = Path.Combine(dataDir, "sandbox"),
+            // Stopping the dev server leaves nothing running (a `--roles cell` agent leaves its instances to the next one).
+            ["Cell:StopInstancesOnShutdown"] = "true",
         };
         return defaults.Where(kv => config[kv.Key] is null).ToDictionary();
     }
