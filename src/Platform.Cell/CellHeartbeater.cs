@@ -6,9 +6,9 @@ using Platform.Contracts.Messages;
 namespace Platform.Cell;
 
 /// <summary>
-/// Cleans up what an earlier run left, then publishes a <see cref="CellHeartbeat"/> with the full list of
-/// instances every few seconds, so the scheduler can reconcile even when single state changes were lost.
-/// On shutdown it stops this cell's instances.
+/// Re-adopts what an earlier run of the agent left running, then publishes a <see cref="CellHeartbeat"/> with the
+/// full list of instances every few seconds, so the scheduler can reconcile even when single state changes were lost.
+/// On shutdown it leaves the instances running for the next agent, or stops them when Cell:StopInstancesOnShutdown.
 /// </summary>
 public sealed class CellHeartbeater(
     InstanceManager instances,
@@ -23,7 +23,9 @@ public sealed class CellHeartbeater(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await instances.CleanUpOrphansAsync(stoppingToken);
+        // Before the first heartbeat: it must list the instances an earlier agent left running, or the scheduler
+        // would take them for crashed.
+        await instances.RestoreAsync(stoppingToken);
         var memory = _options.MemoryCapacityMb > 0 ? _options.MemoryCapacityMb : HostMemoryMb() - 1024;
         logger.LogInformation("cell {CellId} ready: {Memory} MB for instances", _options.Id, memory);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_options.HeartbeatSeconds), time);
@@ -45,7 +47,8 @@ public sealed class CellHeartbeater(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        await instances.StopAllAsync(cancellationToken);
+        if (_options.StopInstancesOnShutdown) await instances.StopAllAsync(cancellationToken);
+        else instances.Release(); // an upgrade or restart of the agent: the next one adopts them
     }
 
     private static int HostMemoryMb()

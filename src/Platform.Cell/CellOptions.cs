@@ -22,6 +22,13 @@ public sealed class CellOptions
     /// <summary>Time between SIGTERM and SIGKILL when an instance is stopped.</summary>
     public int StopGraceSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Whether stopping the cell agent (SIGTERM) stops its instances. False (the default for `--roles cell`): they
+    /// keep running under their monitors and the next agent adopts them, so an upgrade or restart of the agent takes
+    /// no instance down. `platd --dev` sets it true, so stopping the dev server leaves nothing running.
+    /// </summary>
+    public bool StopInstancesOnShutdown { get; set; }
+
     /// <summary>The port every app listens on inside its sandbox ($PORT), as in Cloud Foundry.</summary>
     public int AppPort { get; set; } = 8080;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Contracts.Messages;
@@ -10,7 +11,9 @@ namespace Platform.Cell;
 /// <summary>
 /// Runs this cell's instances: fetches their layers, starts each in the sandbox, health-checks its
 /// port, reports state changes, and tears it down on stop or crash. Every operation is idempotent so
-/// a redelivered command does no harm.
+/// a redelivered command does no harm, also across a restart of the cell agent: instances run under their
+/// monitors without the agent, and a new agent re-adopts them (<see cref="RestoreAsync"/>) before it handles
+/// any command.
 /// </summary>
 public sealed class InstanceManager(
     ISandbox sandbox,
@@ -29,6 +32,13 @@ public sealed class InstanceManager(
 
     public static string ContainerId(Guid instanceId) => ContainerPrefix + instanceId.ToString("N");
 
+    /// <summary>The container annotation holding the StartInstance (JSON) an instance was started for.</summary>
+    public const string StartAnnotation = "platform.start-instance";
+
+    private Task? _restore;
+    private readonly object _restoreGate = new();
+    private volatile bool _released;
+
     private sealed class Instance(StartInstance start)
     {
         public StartInstance Start { get; } = start;
@@ -39,6 +49,7 @@ public sealed class InstanceManager(
         public volatile bool Stopping;
         public readonly CancellationTokenSource StartCancel = new();
         public Task? Run;
+        public LogCheckpoint? Checkpoint;
     }
 
     public IReadOnlyList<InstanceReport> Report() =>
@@ -53,7 +64,9 @@ public sealed class InstanceManager(
     /// <summary>Starts the instance in the background; a second call for the same id only reports it again.</summary>
     public async Task StartAsync(StartInstance start, CancellationToken cancellationToken)
     {
-        var instance = new Instance(start);
+        // A StartInstance redelivered after a restart must find the instance the earlier agent started.
+        await RestoreAsync(cancellationToken);
+        var instance = NewInstance(start);
         if (!_instances.TryAdd(start.InstanceId, instance))
         {
             await PublishAsync(_instances[start.InstanceId], null, cancellationToken);
@@ -66,6 +79,7 @@ public sealed class InstanceManager(
 
     public async Task StopAsync(StopInstance stop, CancellationToken cancellationToken)
     {
+        await RestoreAsync(cancellationToken);
         if (!_instances.TryGetValue(stop.InstanceId, out var instance))
         {
             // Unknown here (never started, or already gone): make sure nothing is left and confirm.
@@ -86,16 +100,101 @@ public sealed class InstanceManager(
             $"Stopped app instance (index {instance.Start.Index}) with guid {instance.Start.InstanceId}");
     }
 
-    /// <summary>Destroys every instance container left by an earlier run of this cell that it does not run now.</summary>
-    public async Task CleanUpOrphansAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Re-adopts the instances an earlier run of this cell agent left running (once; later calls wait for that):
+    /// each container whose recorded StartInstance says which app, index and droplet it is for is watched again,
+    /// with the same instance id and process, its log read on from where the last agent had shipped it. One that
+    /// ended meanwhile is reported as crashed with its recorded exit. Only what cannot be adopted (half-created
+    /// containers, containers without a StartInstance) is destroyed.
+    /// </summary>
+    public Task RestoreAsync(CancellationToken cancellationToken)
     {
+        lock (_restoreGate) _restore ??= Task.Run(() => RestoreCoreAsync(CancellationToken.None), CancellationToken.None);
+        return _restore.WaitAsync(cancellationToken);
+    }
+
+    private async Task RestoreCoreAsync(CancellationToken cancellationToken)
+    {
+        var adoptedCount = 0;
+        var probes = new List<Task>();
         foreach (var id in await sandbox.ListAsync(cancellationToken))
         {
             if (!id.StartsWith(ContainerPrefix, StringComparison.Ordinal)) continue;
-            if (_instances.Keys.Any(k => ContainerId(k) == id)) continue;
-            logger.LogInformation("destroying orphaned instance container {Id}", id);
-            await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
+            Instance? instance = null;
+            AdoptedContainer? adopted = null;
+            try
+            {
+                adopted = await sandbox.AdoptAsync(id, annotations =>
+                {
+                    if (!annotations.TryGetValue(StartAnnotation, out var json)) return null;
+                    var start = JsonSerializer.Deserialize<StartInstance>(json);
+                    if (start is null || ContainerId(start.InstanceId) != id) return null;
+                    instance = NewInstance(start);
+                    return OutputOf(instance);
+                }, cancellationToken);
+            }
+            catch (Exception e) when (e is JsonException or NotSupportedException)
+            {
+                logger.LogWarning(e, "instance container {Id} cannot be adopted", id);
+            }
+            if (adopted is null || instance is null)
+            {
+                logger.LogInformation("destroying instance container {Id}: it cannot be adopted (half created or not an instance)", id);
+                await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
+                continue;
+            }
+            adoptedCount++;
+            var container = adopted.Container;
+            instance.Address = $"{container.IpAddress}:{_options.AppPort}";
+            instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
+            _instances[instance.Start.InstanceId] = instance;
+            if (adopted.ExitedMeanwhile)
+            {
+                // Ended while no agent watched: report it now, before the first heartbeat, with how it ended.
+                var exit = await container.Exited.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+                logger.LogInformation("instance {InstanceId} ended while the cell agent was away: {Exit}", instance.Start.InstanceId, exit);
+                await CrashAsync(instance, exit.ToString(), exit.ExitCode);
+                continue;
+            }
+            // Listening already (it was RUNNING before): the first heartbeat reports it RUNNING, as before the restart.
+            probes.Add(ProbeThenSuperviseAsync(instance, container));
         }
+        await Task.WhenAll(probes);
+        if (adoptedCount > 0) logger.LogInformation("cell {CellId} re-adopted {Count} instances", _options.Id, adoptedCount);
+    }
+
+    private async Task ProbeThenSuperviseAsync(Instance instance, RunningContainer container)
+    {
+        var healthy = await IsListeningAsync(container, instance.StartCancel.Token);
+        if (healthy) instance.State = InstanceState.Running;
+        logger.LogInformation("re-adopted instance {InstanceId} of app {App} (index {Index}, pid {Pid}, {State})",
+            instance.Start.InstanceId, instance.Start.AppName, instance.Start.Index, container.Pid, instance.State);
+        instance.Run = Task.Run(() => SuperviseAsync(instance, container, healthy), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Stops watching the instances and leaves them running (cell shutdown for an upgrade): the next agent adopts them.
+    /// </summary>
+    public void Release()
+    {
+        _released = true;
+        sandbox.ReleaseAll();
+        logger.LogInformation("cell {CellId} leaves {Count} instances running", _options.Id, _instances.Count);
+    }
+
+    private Instance NewInstance(StartInstance start)
+    {
+        var instance = new Instance(start);
+        var id = ContainerId(start.InstanceId);
+        instance.Checkpoint = new LogCheckpoint(cursor => sandbox.SaveLogCursor(id, cursor));
+        return instance;
+    }
+
+    private PositionedOutputHandler OutputOf(Instance instance)
+    {
+        var start = instance.Start;
+        var checkpoint = instance.Checkpoint!;
+        return line => logs.Write(start.AppId, "APP/PROC/WEB", start.Index, line.Stream, line.Text, checkpoint, line.Cursor);
     }
 
     /// <summary>Stops every instance (cell shutdown).</summary>
@@ -130,27 +229,17 @@ public sealed class InstanceManager(
                 User = new ContainerUser(InstanceEnvironment.VcapUid, InstanceEnvironment.VcapGid),
                 ContainerPort = _options.AppPort,
                 Mounts = Volumes.InstanceVolumes.Prepare(start, _options),
+                // What a restarted agent needs to adopt the instance: which app, index and droplet it is for.
+                Annotations = new Dictionary<string, string> { [StartAnnotation] = JsonSerializer.Serialize(start) },
             };
-            var container = await sandbox.StartAsync(spec,
-                (stream, line) => logs.Write(start.AppId, "APP/PROC/WEB", start.Index, stream, line), ct);
+            var container = await sandbox.StartAsync(spec, OutputOf(instance), ct);
             instance.Address = $"{container.IpAddress}:{_options.AppPort}";
             instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
             logs.Write(start.AppId, "CELL", start.Index, "OUT",
                 $"Started process (pid {container.Pid}) with {sandbox.RuntimeName}; waiting for port {_options.AppPort}");
-
-            var healthy = await WaitForPortAsync(container, ct);
-            if (healthy)
-            {
-                instance.State = InstanceState.Running;
-                logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: listening on {instance.Address}");
-                await PublishAsync(instance, null, CancellationToken.None);
-            }
-
-            var exit = await container.Exited;
-            if (instance.Stopping) return;
-            await CrashAsync(instance, healthy ? exit.ToString() : $"health check failed: {exit}", exit.ExitCode);
+            await SuperviseAsync(instance, container, healthy: false);
         }
-        catch (OperationCanceledException) when (instance.Stopping)
+        catch (OperationCanceledException) when (instance.Stopping || _released)
         {
         }
         catch (HealthCheckTimeoutException e)
@@ -160,8 +249,59 @@ public sealed class InstanceManager(
         catch (Exception e)
         {
             logger.LogError(e, "instance {InstanceId} of app {App} failed to start", start.InstanceId, start.AppName);
-            if (!instance.Stopping) await CrashAsync(instance, "failed to start: " + e.Message, null);
+            if (!instance.Stopping && !_released) await CrashAsync(instance, "failed to start: " + e.Message, null);
         }
+    }
+
+    /// <summary>Health-checks the instance until it listens (unless it already does), then waits for its end.</summary>
+    private async Task SuperviseAsync(Instance instance, RunningContainer container, bool healthy)
+    {
+        var start = instance.Start;
+        try
+        {
+            if (!healthy)
+            {
+                healthy = await WaitForPortAsync(container, instance.StartCancel.Token);
+                if (healthy)
+                {
+                    instance.State = InstanceState.Running;
+                    logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: listening on {instance.Address}");
+                    await PublishAsync(instance, null, CancellationToken.None);
+                }
+            }
+
+            var exit = await container.Exited;
+            if (instance.Stopping) return;
+            await CrashAsync(instance, healthy ? exit.ToString() : $"health check failed: {exit}", exit.ExitCode);
+        }
+        // Stopped by a StopInstance, or released at shutdown (the container runs on for the next agent).
+        catch (OperationCanceledException) when (instance.Stopping || _released)
+        {
+        }
+        catch (HealthCheckTimeoutException e)
+        {
+            if (!instance.Stopping) await CrashAsync(instance, e.Message, null);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "instance {InstanceId} of app {App} failed", start.InstanceId, start.AppName);
+            if (!instance.Stopping && !_released) await CrashAsync(instance, "failed: " + e.Message, null);
+        }
+    }
+
+    /// <summary>One connection attempt: does the instance accept TCP connections on its port now?</summary>
+    private async Task<bool> IsListeningAsync(RunningContainer container, CancellationToken ct)
+    {
+        if (container.IpAddress is null || container.Exited.IsCompleted) return false;
+        try
+        {
+            using var tcp = new TcpClient();
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(TimeSpan.FromSeconds(1));
+            await tcp.ConnectAsync(container.IpAddress, _options.AppPort, attempt.Token);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException) { return false; }
     }
 
     private async Task CrashAsync(Instance instance, string reason, int? exitCode)
