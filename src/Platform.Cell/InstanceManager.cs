@@ -308,7 +308,12 @@ public sealed class InstanceManager(
     {
         var start = instance.Start;
         logs.Write(start.AppId, "CELL", start.Index, "ERR", $"App instance exited with guid {start.InstanceId}: {reason}");
-        await sandbox.DestroyAsync(ContainerId(start.InstanceId), TimeSpan.Zero, CancellationToken.None);
+        try { await sandbox.DestroyAsync(ContainerId(start.InstanceId), TimeSpan.Zero, CancellationToken.None); }
+        catch (Exception e)
+        {
+            // The crash is reported all the same; what is left is destroyed by the next StopInstance or restore.
+            logger.LogError(e, "could not destroy the container of crashed instance {InstanceId}", start.InstanceId);
+        }
         instance.State = InstanceState.Crashed;
         instance.Reason = reason;
         _instances.TryRemove(start.InstanceId, out _);

@@ -294,13 +294,13 @@ public sealed partial class Sandbox : ISandbox
     {
         var paths = PathsOf(id);
         var file = MonitorFiles.LogCursorFile(paths);
-        try
+        lock (StateGate(id))
         {
+            if (!File.Exists(paths.State)) return; // destroyed (or being destroyed) meanwhile
             var temp = $"{file}.{Guid.NewGuid():N}.tmp";
             File.WriteAllText(temp, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{cursor.Inode} {cursor.Offset}\n"));
             File.Move(temp, file, overwrite: true);
         }
-        catch (DirectoryNotFoundException) { } // destroyed meanwhile
     }
 
     private static LogCursor LoadLogCursor(ContainerPaths paths)
@@ -369,7 +369,8 @@ public sealed partial class Sandbox : ISandbox
             var left = OverlayRootfs.MountsUnder(paths.Directory);
             if (left.Count > 0) // never delete through a mount: that would delete the mounted files
                 throw new SandboxException($"container {id} still has mounts ({string.Join(", ", left)}); not removing its directory");
-            Directory.Delete(paths.Directory, recursive: true);
+            // Under the state gate: a late log cursor or state write must not land in a half-deleted directory.
+            lock (StateGate(id)) Directory.Delete(paths.Directory, recursive: true);
         }
         _live.TryRemove(id, out _);
         _stateGates.TryRemove(id, out _);

@@ -34,8 +34,8 @@ public sealed class RecordingDispatcher : IMessageDispatcher
 public sealed class CellHarness : IAsyncDisposable
 {
     public RecordingDispatcher Dispatcher { get; } = new();
-    public InstanceManager Instances { get; }
-    public Sandbox.Sandbox Sandbox { get; }
+    public InstanceManager Instances { get; private set; }
+    public Sandbox.Sandbox Sandbox { get; private set; }
     public IReadOnlyList<LayerRef> Layers { get; private set; } = [];
     private readonly LogShipper _logs;
     private readonly string _root;
@@ -43,12 +43,7 @@ public sealed class CellHarness : IAsyncDisposable
     private CellHarness(string root, CellOptions options)
     {
         _root = root;
-        Sandbox = new Sandbox.Sandbox(Options.Create(new SandboxOptions
-        {
-            Root = Path.Combine(root, "sandbox"),
-            InitPath = File.Exists("/usr/bin/catatonit") ? "/usr/bin/catatonit" : null,
-            Network = new SandboxNetworkOptions { Bridge = "pltcell", Subnet = "10.248.0.0/16", ChainPrefix = "PLTCELL", HostPortRangeStart = 62000, HostPortRangeEnd = 62099 },
-        }));
+        Sandbox = NewSandbox();
         Blobs = new DirectoryBlobStore(Path.Combine(root, "blobs"));
         _cache = new LayerCache(Path.Combine(root, "layers"));
         _options = options;
@@ -56,15 +51,40 @@ public sealed class CellHarness : IAsyncDisposable
         Instances = NewInstanceManager();
     }
 
+    private Sandbox.Sandbox NewSandbox() => new(Options.Create(new SandboxOptions
+    {
+        Root = Path.Combine(_root, "sandbox"),
+        InitPath = File.Exists("/usr/bin/catatonit") ? "/usr/bin/catatonit" : null,
+        Network = new SandboxNetworkOptions { Bridge = "pltcell", Subnet = "10.248.0.0/16", ChainPrefix = "PLTCELL", HostPortRangeStart = 62000, HostPortRangeEnd = 62099 },
+    }));
+
     private readonly LayerCache _cache;
     private readonly CellOptions _options;
 
-    /// <summary>Another instance manager over the same sandbox: what a restarted cell agent has.</summary>
+    /// <summary>Another instance manager over the same sandbox.</summary>
     public InstanceManager NewInstanceManager() =>
         new(Sandbox, new DropletLayers(Blobs, _cache), _logs, Dispatcher,
             Options.Create(_options), TimeProvider.System, NullLogger<InstanceManager>.Instance);
 
+    /// <summary>
+    /// What an upgrade of the cell agent does, in one process: the old agent lets go of its instances (they run on
+    /// under their monitors) and what it read is shipped; then a new sandbox and instance manager over the same
+    /// directories take over, as a new process would. <see cref="Instances"/> is the new agent's afterwards.
+    /// </summary>
+    public async Task RestartAgentAsync()
+    {
+        Instances.Release();
+        // The shipper batches every 200 ms: let what the old agent read leave (and its cursors be saved).
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Sandbox = NewSandbox();
+        Instances = NewInstanceManager();
+    }
+
     public DirectoryBlobStore Blobs { get; }
+
+    /// <summary>The droplet's layers unpacked in the cell's layer cache.</summary>
+    public Task<IReadOnlyList<string>> LayerDirectoriesAsync() =>
+        new DropletLayers(Blobs, _cache).FetchAsync(Layers, CancellationToken.None);
 
     public static async Task<CellHarness> CreateAsync(int healthCheckTimeoutSeconds = 30)
     {

@@ -46,7 +46,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         await _cell.Instances.StartAsync(start, CancellationToken.None);
 
         var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
-        Assert.Equal(3, crashed.ExitCode);
+        Assert.True(crashed.ExitCode == 3, crashed.Reason);
         Assert.Contains("exited 3", crashed.Reason);
         await WaitForLogAsync(start.AppId, e => e.Stream == "ERR" && e.Text == "about to fail");
         Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
@@ -110,20 +110,125 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         Assert.Contains(_cell.Dispatcher.States(id), s => s.State == InstanceState.Stopped);
     }
 
+    // Writes "tick N" every 50 ms in the background while busybox httpd serves.
+    private const string Ticker =
+        "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.05; done & exec busybox httpd -f -p $PORT -h /home/vcap/app";
+
     [Fact]
-    public async Task Containers_left_by_an_earlier_run_are_destroyed_at_start()
+    public async Task A_restarted_agent_adopts_running_instances_with_the_same_process_and_continues_their_logs()
+    {
+        var start = _cell.Start(Ticker);
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        var running = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        var container = InstanceManager.ContainerId(start.InstanceId);
+        var before = await _cell.Sandbox.InspectAsync(container, CancellationToken.None);
+        await WaitForLogAsync(start.AppId, e => e.Text == "tick 20");
+
+        await _cell.RestartAgentAsync();
+        await _cell.Instances.RestoreAsync(CancellationToken.None);
+
+        // Reported at once, RUNNING, at the same address: the same container and the same process.
+        var report = Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        Assert.Equal(InstanceState.Running, report.State);
+        Assert.Equal(running.Address, report.Address);
+        var after = await _cell.Sandbox.InspectAsync(container, CancellationToken.None);
+        Assert.Equal(before!.Pid, after!.Pid);
+        Assert.Equal(before.PidStartTime, after.PidStartTime);
+        using var http = new HttpClient();
+        Assert.Equal("hello from the cell test", await http.GetStringAsync($"http://{report.Address}/"));
+
+        // The log goes on from where the first agent had shipped it: every tick once, none missing.
+        var lastBefore = Ticks(start.AppId).Max();
+        await WaitForLogAsync(start.AppId, e => e.Text == $"tick {lastBefore + 40}");
+        var ticks = Ticks(start.AppId);
+        Assert.Equal(Enumerable.Range(1, ticks.Count), ticks);
+        Assert.Single(_cell.Dispatcher.States(start.InstanceId), s => s.State == InstanceState.Running); // not started again
+    }
+
+    [Fact]
+    public async Task A_start_redelivered_after_a_restart_only_reports_the_instance_again()
     {
         var start = _cell.Start(WebServer);
         await _cell.Instances.StartAsync(start, CancellationToken.None);
         await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
         var container = InstanceManager.ContainerId(start.InstanceId);
+        var pid = (await _cell.Sandbox.InspectAsync(container, CancellationToken.None))!.Pid;
 
-        // A new cell agent over the same sandbox knows nothing of that instance: to it, it is an orphan.
-        var restarted = _cell.NewInstanceManager();
-        await restarted.CleanUpOrphansAsync(CancellationToken.None);
+        await _cell.RestartAgentAsync();
+        // No explicit restore: the command itself waits for it.
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
 
+        Assert.Equal(2, _cell.Dispatcher.States(start.InstanceId).Count(s => s.State == InstanceState.Running));
+        Assert.Single(await _cell.Sandbox.ListAsync(CancellationToken.None), container);
+        Assert.Equal(pid, (await _cell.Sandbox.InspectAsync(container, CancellationToken.None))!.Pid);
+        Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
+    }
+
+    [Fact]
+    public async Task An_instance_that_ends_while_no_agent_runs_is_reported_crashed_with_its_recorded_exit()
+    {
+        // Listens (httpd daemonizes), then exits 7 a few seconds later: while no agent is there.
+        var start = _cell.Start("busybox httpd -p $PORT -h /home/vcap/app; sleep 3; echo going away; exit 7");
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        _cell.Instances.Release();
+        var container = InstanceManager.ContainerId(start.InstanceId);
+        await WaitUntilAsync(async () => (await _cell.Sandbox.InspectAsync(container, CancellationToken.None))?.Pid is { } pid
+            && !File.Exists($"/proc/{pid}/stat"), "the instance to exit");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        await _cell.RestartAgentAsync();
+        await _cell.Instances.RestoreAsync(CancellationToken.None);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Equal(7, crashed.ExitCode);
+        Assert.Equal("exited 7", crashed.Reason);
+        await WaitForLogAsync(start.AppId, e => e.Text == "going away"); // written while no agent ran, shipped by the next
         Assert.DoesNotContain(container, await _cell.Sandbox.ListAsync(CancellationToken.None));
-        Assert.Empty(PidsInCgroupOf(start.InstanceId));
+        Assert.DoesNotContain(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+    }
+
+    [Fact]
+    public async Task An_instance_killed_for_its_memory_is_reported_as_out_of_memory()
+    {
+        // 64 MB limit; the shell then holds a 200 MB string.
+        var start = _cell.Start("busybox httpd -p $PORT -h /home/vcap/app; sleep 1; x=$(busybox head -c 200000000 /dev/zero | busybox tr '\\0' a); echo ${#x}");
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Equal("out of memory", crashed.Reason);
+    }
+
+    [Fact]
+    public async Task Containers_that_cannot_be_adopted_are_destroyed_at_restore()
+    {
+        // An instance-named container without the StartInstance it was made for: nothing to adopt it as.
+        var id = InstanceManager.ContainerId(Guid.NewGuid());
+        var layers = await _cell.LayerDirectoriesAsync();
+        await _cell.Sandbox.StartAsync(new Sandbox.ContainerSpec { Id = id, Layers = layers, Args = ["/bin/sleep", "600"] },
+            (_, _) => { }, CancellationToken.None);
+
+        await _cell.RestartAgentAsync();
+        await _cell.Instances.RestoreAsync(CancellationToken.None);
+
+        Assert.DoesNotContain(id, await _cell.Sandbox.ListAsync(CancellationToken.None));
+        Assert.Empty(_cell.Instances.Report());
+    }
+
+    private List<int> Ticks(Guid appId) =>
+        _cell.Dispatcher.Logs(appId).Where(e => e.Source == "APP/PROC/WEB" && e.Text.StartsWith("tick ", StringComparison.Ordinal))
+            .Select(e => int.Parse(e.Text[5..], System.Globalization.CultureInfo.InvariantCulture)).ToList();
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException("timed out waiting for " + what);
     }
 
     private async Task WaitForLogAsync(Guid appId, Func<LogEntry, bool> match)
