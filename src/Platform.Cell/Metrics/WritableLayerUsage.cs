@@ -24,23 +24,29 @@ public static class WritableLayerUsage
     public static long? DirectorySize(string directory)
     {
         if (!Directory.Exists(directory)) return null;
-        var options = new EnumerationOptions
-        {
-            RecurseSubdirectories = true,
-            IgnoreInaccessible = true,
-            AttributesToSkip = 0,
-            ReturnSpecialDirectories = false,
-        };
+        // A walk of our own: .NET's recursive enumeration descends into symlinked directories, which would count
+        // whatever a container's symlink points at on the host.
+        var options = new EnumerationOptions { IgnoreInaccessible = true, AttributesToSkip = 0, ReturnSpecialDirectories = false };
         long total = 0;
-        try
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(directory)]);
+        while (pending.TryPop(out var dir))
         {
-            foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*", options))
+            try
             {
-                try { if (file.LinkTarget is null) total += file.Length; }
-                catch (IOException) { } // removed while walking
+                foreach (var entry in dir.EnumerateFileSystemInfos("*", options))
+                {
+                    if (entry.Attributes.HasFlag(FileAttributes.ReparsePoint)) continue; // a symlink: not followed, not counted
+                    if (entry is DirectoryInfo sub) pending.Push(sub);
+                    else if (entry is FileInfo file)
+                    {
+                        try { total += file.Length; }
+                        catch (IOException) { } // removed while walking
+                    }
+                }
             }
+            catch (DirectoryNotFoundException) when (dir.FullName != directory) { } // removed while walking
+            catch (DirectoryNotFoundException) { return null; }
         }
-        catch (DirectoryNotFoundException) { return null; } // destroyed while walking
         return total;
     }
 
