@@ -63,6 +63,7 @@ public sealed class RouterHost(
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ProxyErrorBodyMiddleware>();
+            proxy.UseMiddleware<SessionStickinessMiddleware>();
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();

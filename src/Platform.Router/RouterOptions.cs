@@ -26,6 +26,12 @@ public sealed class RouterOptions
     /// <summary>Sticky sessions: pin a client to one instance with a cookie (YARP's "Cookie" affinity policy).</summary>
     public bool StickySessions { get; set; }
 
+    /// <summary>
+    /// Cloud Foundry's stickiness for Java sessions: a response that sets JSESSIONID also gets a __VCAP_ID__
+    /// cookie naming its instance, and requests carrying it go back to that instance while it runs.
+    /// </summary>
+    public bool JSessionIdStickiness { get; set; } = true;
+
     /// <summary>Access lines waiting to be written beyond this are dropped rather than slowing requests down.</summary>
     public int AccessLogQueueCapacity { get; set; } = 10_000;
 }

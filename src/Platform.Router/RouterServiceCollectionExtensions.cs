@@ -12,7 +12,7 @@ public static class RouterServiceCollectionExtensions
     /// which the caller registers, e.g. with AddPlatformData), the batched access-log writer, and a hosted
     /// service that runs the proxy on its own Kestrel endpoint. Settings come from the "Router" section:
     /// <c>Url</c>, <c>AppsDomain</c>, <c>ResyncSeconds</c>, <c>UseHostAddress</c>,
-    /// <c>PassiveHealthReactivationSeconds</c>, <c>StickySessions</c>, <c>AccessLogQueueCapacity</c>.
+    /// <c>PassiveHealthReactivationSeconds</c>, <c>StickySessions</c>, <c>JSessionIdStickiness</c>, <c>AccessLogQueueCapacity</c>.
     /// </summary>
     public static IServiceCollection AddPlatformRouter(this IServiceCollection services, IConfiguration configuration)
     {
