@@ -97,6 +97,9 @@ public static class PlatformServer
             ["Blobstore:Directory"] = Path.Combine(dataDir, "blobs"),
             ["Api:DataDir"] = dataDir,
             ["Sandbox:Root"] = Path.Combine(dataDir, "sandbox"),
+            // Work folders are this platd's own: a stager's start-up janitor removes the ones it finds.
+            // The download cache (Staging:CacheDir) stays shared: it is keyed by sha256 and written atomically.
+            ["Staging:WorkDir"] = Path.Combine(dataDir, "staging", "work"),
             // Stopping the dev server leaves nothing running (a `--roles cell` agent leaves its instances to the next one).
             ["Cell:StopInstancesOnShutdown"] = "true",
         };
