@@ -10,7 +10,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Debian packages the platform and its tests use; installed only when a command is missing.
 DEBIAN_PACKAGES=(crun runc conmon catatonit tini debootstrap postgresql rabbitmq-server iproute2 iptables
-  nftables nginx curl zip unzip kmod procps psmisc busybox-static
+  nftables nginx curl zip unzip kmod procps psmisc busybox-static e2fsprogs gcc libc6-dev
   openjdk-17-jdk-headless libservlet-api-java libjakarta-servlet-api-java)
 
 ensure_packages() {
