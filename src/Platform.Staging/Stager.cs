@@ -25,6 +25,7 @@ public sealed class Stager(
     StackLayer stackLayer,
     LayerFiles layerFiles,
     LifecycleRunner lifecycle,
+    DotnetProjectPublisher dotnetPublisher,
     IMessageDispatcher dispatcher,
     IOptions<StagingOptions> options,
     TimeProvider time,
@@ -93,6 +94,9 @@ public sealed class Stager(
             var buildpack = await ChooseBuildpackAsync(request, detectContext, log, ct);
             chosen.Value = buildpack.Name;
             log.Write($"-----> Buildpack {buildpack.Name} {buildpack.Version}");
+            // A .NET project is published on the host (the SDK is not in the stack) before the buildpack sees it.
+            if (buildpack.Name == "dotnet" && DotnetProjectPublisher.ProjectToPublish(appDir) is { } project)
+                await dotnetPublisher.PublishAsync(project, appDir, cacheDir, work, log.Write, ct);
 
             var dependencies = new List<DependencyLayer>();
             foreach (var dependency in buildpack.Manifest.Dependencies)

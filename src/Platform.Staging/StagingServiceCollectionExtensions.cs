@@ -30,6 +30,7 @@ public static class StagingServiceCollectionExtensions
         services.AddSingleton<DebianPackageFetcher>();
         services.AddSingleton<NpmPackageFetcher>();
         services.AddSingleton<HostDotnetRuntime>();
+        services.AddSingleton<DotnetProjectPublisher>();
         services.AddSingleton<LayerFiles>();
         services.AddSingleton<DependencyLayers>();
         services.AddSingleton<StackLayer>();
