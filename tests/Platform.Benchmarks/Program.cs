@@ -26,3 +26,12 @@ if (what is "all" or "push")
     foreach (var r in runs)
         Console.WriteLine($"| {r.Run,-8} | {r.Upload,7:F0} | {r.Staging,8:F0} | {r.Placement,9:F0} | {r.SandboxStart,13:F0} | {r.FirstRouted,12:F0} | {r.Total,8:F0} |");
 }
+
+if (what is "all" or "cell")
+{
+    Console.WriteLine("## Cell: memory per idle instance (agent bookkeeping + its conmon monitor) and teardown");
+    var r = await SurvivalBenchmark.RunAsync(instances: 10);
+    Console.WriteLine($"| instances | agent RSS idle MB | agent RSS with them MB | agent KB/instance | conmon RSS avg KB | conmon RSS max KB | teardown ms | teardown ms/instance |");
+    Console.WriteLine("|-----------|-------------------|------------------------|-------------------|-------------------|-------------------|-------------|----------------------|");
+    Console.WriteLine($"| {r.Instances,9} | {r.AgentRssIdleMb,17:F1} | {r.AgentRssWithInstancesMb,22:F1} | {r.AgentPerInstanceKb,17:F0} | {r.MonitorRssAvgKb,17:F0} | {r.MonitorRssMaxKb,17:F0} | {r.TeardownTotalMs,11:F0} | {r.TeardownPerInstanceMs,20:F0} |");
+}

@@ -7,14 +7,40 @@ using System.Text.Json;
 namespace Platform.TestSupport;
 
 /// <summary>
-/// A real `platd --dev` started as a process on free loopback ports with its own database, data dir,
-/// cell id and bridge, and a real `plat` logged in to it: what a user gets from ./deploy/dev.sh.
+/// How to start a platd for a test: `--dev` (every role, in-memory bus, its own blob directory) by default, or some
+/// roles (`--roles cell`) over a real RabbitMQ and a blob directory shared with other platd processes.
+/// </summary>
+public sealed record PlatdOptions
+{
+    /// <summary>Null: `platd --dev`. Else the --roles value, e.g. "api,scheduler,stager,router" or "cell".</summary>
+    public string? Roles { get; init; }
+    /// <summary>Second octet of this platd's instance subnet (see <see cref="PlatdProcess.StartAsync(int, IDictionary{string, string}?)"/>).</summary>
+    public int SubnetOctet { get; init; } = 240;
+    /// <summary>amqp:// URL (with its own vhost, see <see cref="TestRabbitMq"/>) for the bus; required with <see cref="Roles"/>.</summary>
+    public string? RabbitMqUrl { get; init; }
+    /// <summary>Blob directory shared by the platd processes of one test; default: DataDir/blobs.</summary>
+    public string? BlobDirectory { get; init; }
+    /// <summary>A database another platd of the test created (it stays the owner); null: a new one when the roles need one.</summary>
+    public TestDatabase? Database { get; init; }
+    /// <summary>The router's URL as the API tells users (a router in another platd of the test).</summary>
+    public string? RouterUrl { get; init; }
+    public string? CellId { get; init; }
+    public IDictionary<string, string>? Settings { get; init; }
+}
+
+/// <summary>
+/// A real platd (`--dev`, or some roles) started as a process on free loopback ports with its own data dir, cell id
+/// and bridge, and when it runs the API, a real `plat` logged in to it: what a user gets from ./deploy/dev.sh.
+/// It can be killed (SIGKILL) and started again with the same settings, as an operator's upgrade would.
 /// </summary>
 public sealed class PlatdProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly TestDatabase _db;
+    private Process _process;
+    private readonly TestDatabase? _db;
+    private readonly bool _ownsDb;
     private readonly StringBuilder _log = new();
+    private readonly string? _roles;
+    private readonly Dictionary<string, string> _args;
 
     public string ApiUrl { get; }
     public string RouterUrl { get; }
@@ -22,19 +48,28 @@ public sealed class PlatdProcess : IAsyncDisposable
     public string PlatHome { get; }
     public string CellId { get; }
     public string Bridge { get; }
+    public TestDatabase? Database => _db;
     public string AdminPassword { get; private set; } = "";
     public string Log { get { lock (_log) return _log.ToString(); } }
+    /// <summary>The platd process's id (changes with <see cref="RestartAsync"/>).</summary>
+    public int Pid => _process.Id;
+    /// <summary>Where this platd's sandbox keeps its containers.</summary>
+    public string SandboxRoot => _args.TryGetValue("Sandbox:Root", out var root) ? root : Path.Combine(DataDir, "sandbox");
 
-    private PlatdProcess(Process process, TestDatabase db, string apiUrl, string routerUrl, string dataDir, string cellId, string bridge)
+    private PlatdProcess(string? roles, Dictionary<string, string> args, TestDatabase? db, bool ownsDb,
+        string apiUrl, string routerUrl, string dataDir, string cellId, string bridge)
     {
+        _roles = roles;
+        _args = args;
         Bridge = bridge;
-        _process = process;
         _db = db;
+        _ownsDb = ownsDb;
         ApiUrl = apiUrl;
         RouterUrl = routerUrl;
         DataDir = dataDir;
         CellId = cellId;
         PlatHome = Path.Combine(dataDir, "plat-home");
+        _process = null!;
     }
 
     public static string ServerDll => BuiltDll("Platform.Server", "platd.dll");
@@ -57,21 +92,30 @@ public sealed class PlatdProcess : IAsyncDisposable
     /// <param name="subnetOctet">Second octet of this platd's instance subnet (10.N.0.0/16), so that
     /// several platd processes on one host (a developer's, the tests') never share addresses. Taken:
     /// 240 end-to-end tests, 245 sandbox tests, 247 sandbox benchmark, 248 cell tests, 249 push benchmark,
-    /// 251 staging tests, 230-239 other platd-based suites. The bridge is deleted on dispose, so a later
-    /// suite's routes never meet a stale one.</param>
-    public static async Task<PlatdProcess> StartAsync(int subnetOctet = 240, IDictionary<string, string>? settings = null)
+    /// 251 staging tests, 230-239 other platd-based suites (233-234 survival tests). The bridge is deleted on
+    /// dispose, so a later suite's routes never meet a stale one.</param>
+    public static Task<PlatdProcess> StartAsync(int subnetOctet = 240, IDictionary<string, string>? settings = null) =>
+        StartAsync(new PlatdOptions { SubnetOctet = subnetOctet, Settings = settings });
+
+    public static async Task<PlatdProcess> StartAsync(PlatdOptions options)
     {
-        var db = await TestDatabase.CreateAsync();
+        var roles = options.Roles;
+        var hasApi = roles is null || roles.Split(',').Any(r => r.Trim() is "api" or "all");
+        var needsDb = roles is null || roles.Split(',').Any(r => r.Trim() is "api" or "scheduler" or "router" or "all");
+        if (roles is not null && string.IsNullOrEmpty(options.RabbitMqUrl))
+            throw new ArgumentException("a platd with --roles needs a RabbitMQ URL (the in-memory bus is one process only)", nameof(options));
+        var ownsDb = needsDb && options.Database is null;
+        var db = ownsDb ? await TestDatabase.CreateAsync() : options.Database;
         var suffix = Guid.NewGuid().ToString("N")[..8];
         var dataDir = Path.Combine("/var/lib/platform/test", "e2e-" + suffix);
         Directory.CreateDirectory(dataDir);
         var api = $"http://127.0.0.1:{FreePort()}";
-        var router = $"http://127.0.0.1:{FreePort()}";
-        var cellId = "e2e-" + suffix;
+        var router = options.RouterUrl ?? $"http://127.0.0.1:{FreePort()}";
+        var cellId = options.CellId ?? "e2e-" + suffix;
+        var octet = options.SubnetOctet;
         var args = new Dictionary<string, string>
         {
             ["DataDir"] = dataDir,
-            ["ConnectionStrings:Platform"] = db.ConnectionString,
             ["Api:Url"] = api,
             ["Api:RouterUrl"] = router,
             ["Router:Url"] = router,
@@ -79,33 +123,38 @@ public sealed class PlatdProcess : IAsyncDisposable
             ["Cell:HeartbeatSeconds"] = "1",
             ["Staging:StackRootfs"] = TestEnvironment.StackRootfs,
             ["Staging:BuildpacksDir"] = Path.Combine(TestEnvironment.RepoRoot, "buildpacks"),
-            ["Sandbox:Network:Bridge"] = $"plte{subnetOctet}",
-            ["Sandbox:Network:Subnet"] = $"10.{subnetOctet}.0.0/16",
+            ["Sandbox:Network:Bridge"] = $"plte{octet}",
+            ["Sandbox:Network:Subnet"] = $"10.{octet}.0.0/16",
         };
-        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) args[k] = v;
+        if (db is not null) args["ConnectionStrings:Platform"] = db.ConnectionString;
+        if (roles is not null)
+        {
+            // What --dev would set, for a platd that is one of several.
+            args["Bus:Transport"] = "RabbitMq";
+            args["Bus:RabbitMq:Url"] = options.RabbitMqUrl!;
+            args["Blobstore:Kind"] = "Directory";
+            args["Blobstore:Directory"] = options.BlobDirectory ?? Path.Combine(dataDir, "blobs");
+            args["Api:DataDir"] = dataDir;
+            args["Sandbox:Root"] = Path.Combine(dataDir, "sandbox");
+            // Chains of its own: two platd processes of one test each have a sandbox.
+            args["Sandbox:Network:ChainPrefix"] = $"PLTE{octet}";
+            args["Sandbox:Network:HostPortRangeStart"] = (40000 + (octet % 50) * 200).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            args["Sandbox:Network:HostPortRangeEnd"] = (40000 + (octet % 50) * 200 + 199).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        foreach (var (k, v) in options.Settings ?? new Dictionary<string, string>()) args[k] = v;
 
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add(ServerDll);
-        psi.ArgumentList.Add("--dev");
-        foreach (var (k, v) in args) psi.ArgumentList.Add($"--{k}={v}");
-        psi.Environment["Logging__LogLevel__Default"] = "Information";
-        psi.Environment["Logging__LogLevel__Microsoft"] = "Warning";
-        psi.Environment["Logging__LogLevel__MassTransit"] = "Warning";
-        var process = Process.Start(psi)!;
-        var platd = new PlatdProcess(process, db, api, router, dataDir, cellId, args["Sandbox:Network:Bridge"]);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (platd._log) platd._log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (platd._log) platd._log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+        var platd = new PlatdProcess(roles, args, db, ownsDb, api, router, dataDir, cellId, args["Sandbox:Network:Bridge"]);
         try
         {
-            await platd.WaitHealthyAsync(TimeSpan.FromSeconds(90));
-            var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDir, "bootstrap-admin.json")));
-            platd.AdminPassword = bootstrap.RootElement.GetProperty("password").GetString()!;
-            var login = await platd.PlatAsync(["login", "-a", api, "-u", "admin"],
-                new Dictionary<string, string> { ["PLAT_PASSWORD"] = platd.AdminPassword });
-            if (login.ExitCode != 0) throw new InvalidOperationException("plat login failed: " + login);
+            await platd.LaunchAsync();
+            if (hasApi)
+            {
+                var bootstrap = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(dataDir, "bootstrap-admin.json")));
+                platd.AdminPassword = bootstrap.RootElement.GetProperty("password").GetString()!;
+                var login = await platd.PlatAsync(["login", "-a", api, "-u", "admin"],
+                    new Dictionary<string, string> { ["PLAT_PASSWORD"] = platd.AdminPassword });
+                if (login.ExitCode != 0) throw new InvalidOperationException("plat login failed: " + login);
+            }
         }
         catch
         {
@@ -113,6 +162,48 @@ public sealed class PlatdProcess : IAsyncDisposable
             throw;
         }
         return platd;
+    }
+
+    private async Task LaunchAsync(IDictionary<string, string>? overrides = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(ServerDll);
+        if (_roles is null) psi.ArgumentList.Add("--dev");
+        else
+        {
+            psi.ArgumentList.Add("--roles");
+            psi.ArgumentList.Add(_roles);
+        }
+        var args = new Dictionary<string, string>(_args);
+        foreach (var (k, v) in overrides ?? new Dictionary<string, string>()) args[k] = v;
+        foreach (var (k, v) in args) psi.ArgumentList.Add($"--{k}={v}");
+        psi.Environment["Logging__LogLevel__Default"] = "Information";
+        psi.Environment["Logging__LogLevel__Microsoft"] = "Warning";
+        psi.Environment["Logging__LogLevel__MassTransit"] = "Warning";
+        var process = Process.Start(psi)!;
+        lock (_log) _log.AppendLine($"---- platd {string.Join(' ', psi.ArgumentList.Take(3))} (pid {process.Id}) ----");
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_log) _log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await WaitHealthyAsync(TimeSpan.FromSeconds(90));
+    }
+
+    /// <summary>SIGKILL: the process dies at once, as in a crash; whatever it started on its own keeps running.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited) return;
+        Process.Start("kill", ["-KILL", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts platd again with the same settings (after <see cref="KillAsync"/> or an exit), and waits until it is healthy.</summary>
+    public async Task RestartAsync()
+    {
+        if (!_process.HasExited) throw new InvalidOperationException("platd is still running: kill it first");
+        _process.Dispose();
+        await LaunchAsync();
     }
 
     private async Task WaitHealthyAsync(TimeSpan timeout)
@@ -156,17 +247,37 @@ public sealed class PlatdProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        await StopAsync();
+        var runsCell = _roles is null || _roles.Split(',').Any(r => r.Trim() is "cell" or "all");
+        var leavesInstances = _roles is not null
+            && !(_args.TryGetValue("Cell:StopInstancesOnShutdown", out var stop) && bool.TryParse(stop, out var b) && b);
+        if (runsCell && leavesInstances && _process is not null)
         {
-            // SIGTERM: platd stops its instances and exits, as an operator's stop would.
-            Process.Start("kill", ["-TERM", _process.Id.ToString()])?.WaitForExit();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            try { await _process.WaitForExitAsync(cts.Token); }
-            catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
+            // A cell agent leaves its instances running when stopped: start it once more to adopt and stop them.
+            try
+            {
+                _process.Dispose();
+                await LaunchAsync(new Dictionary<string, string> { ["Cell:StopInstancesOnShutdown"] = "true" });
+                await StopAsync();
+            }
+            catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+            {
+                lock (_log) _log.AppendLine("cleaning up the cell's instances failed: " + e.Message);
+            }
         }
-        _process.Dispose();
+        _process?.Dispose();
         await CommandResult.RunAsync("ip", ["link", "del", Bridge]);
-        await _db.DisposeAsync();
+        if (_ownsDb && _db is not null) await _db.DisposeAsync();
+    }
+
+    private async Task StopAsync()
+    {
+        if (_process is null || _process.HasExited) return;
+        // SIGTERM: platd exits as an operator's stop would (a --dev platd stops its instances first).
+        Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])?.WaitForExit();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
     }
 }
 
