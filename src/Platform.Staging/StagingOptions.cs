@@ -44,6 +44,9 @@ public sealed class StagingOptions
     /// </summary>
     public string? TrustedCertificatesFile { get; set; } = "/etc/ssl/certs/ca-certificates.crt";
 
+    /// <summary>How often the stager advertises its buildpacks and stacks to the API (StagerCatalogAdvertised).</summary>
+    public TimeSpan AdvertiseInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The npm client on the staging host that fetches "npm:" dependencies (npm pack).</summary>
     public string NpmPath { get; set; } = "npm";
 

@@ -24,7 +24,8 @@ public static class StagingServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.CacheDir), "Staging:CacheDir is required")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDir), "Staging:WorkDir is required")
             .Validate(o => o.DefaultMemoryMb > 0, "Staging:DefaultMemoryMb must be positive")
-            .Validate(o => o.StepTimeout > TimeSpan.Zero, "Staging:StepTimeout must be positive");
+            .Validate(o => o.StepTimeout > TimeSpan.Zero, "Staging:StepTimeout must be positive")
+            .Validate(o => o.AdvertiseInterval > TimeSpan.Zero, "Staging:AdvertiseInterval must be positive");
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<BuildpackCatalog>();
         services.AddSingleton<DebianPackageFetcher>();
@@ -38,6 +39,8 @@ public static class StagingServiceCollectionExtensions
         services.AddSingleton<Stager>();
         services.AddSingleton<StagingJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StagingJanitor>());
+        services.AddSingleton<CatalogAdvertiser>();
+        services.AddHostedService(sp => sp.GetRequiredService<CatalogAdvertiser>());
         return services;
     }
 

@@ -39,6 +39,38 @@ public sealed class BuildpackCatalog(IOptions<StagingOptions> options)
             .ToList();
     }
 
+    /// <summary>One directory of the catalog: its buildpack, or why it is broken.</summary>
+    public sealed record Entry(string DirectoryName, Buildpack? Buildpack, string? Error);
+
+    /// <summary>
+    /// Every buildpack directory in detect order, a broken manifest reported instead of thrown, for listings
+    /// (<see cref="List"/> fails on the first broken one, as a build must).
+    /// </summary>
+    public IReadOnlyList<Entry> Describe()
+    {
+        var root = BuildpacksDir;
+        if (!Directory.Exists(root)) return [];
+        var entries = new List<Entry>();
+        foreach (var dir in Directory.GetDirectories(root))
+        {
+            var manifestPath = Path.Combine(dir, "manifest.yml");
+            if (!File.Exists(manifestPath)) continue;
+            try
+            {
+                entries.Add(new Entry(Path.GetFileName(dir), new Buildpack(dir, BuildpackManifest.Parse(File.ReadAllText(manifestPath), manifestPath)), null));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException)
+            {
+                entries.Add(new Entry(Path.GetFileName(dir), null, e.Message));
+            }
+        }
+        var order = _options.BuildpackOrder;
+        return entries
+            .OrderBy(e => order.IndexOf(e.Buildpack?.Name ?? e.DirectoryName) is var i && i >= 0 ? i : int.MaxValue)
+            .ThenBy(e => e.Buildpack?.Name ?? e.DirectoryName, StringComparer.Ordinal)
+            .ToList();
+    }
+
     private static string FindRepositoryBuildpacks()
     {
         // Deployed: buildpacks/ beside the binaries. From a source tree: the repository's buildpacks/.

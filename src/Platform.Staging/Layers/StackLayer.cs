@@ -35,6 +35,13 @@ public sealed class StackLayer(LayerFiles layerFiles, IOptions<StagingOptions> o
         ? Path.Combine(dir, Path.GetFileName(RootfsDir.TrimEnd('/')))
         : RootfsDir.TrimEnd('/');
 
+    /// <summary>The digest and size of the stack layer as last packed on this host, or null when it never was.</summary>
+    public async Task<(string Digest, long Size)?> LastPackedAsync(CancellationToken cancellationToken)
+    {
+        var record = await AtomicFile.ReadJsonAsync<StackRecord>(RecordPath, cancellationToken);
+        return record is null ? null : (record.Digest, record.Size);
+    }
+
     /// <summary>Returns the packed stack layer, packing it only when the rootfs changed since last time.</summary>
     public async Task<LayerFile> GetAsync(Action<string> log, CancellationToken cancellationToken)
     {

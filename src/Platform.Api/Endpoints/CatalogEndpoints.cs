@@ -1,0 +1,17 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Platform.Api.Catalog;
+
+namespace Platform.Api.Endpoints;
+
+/// <summary>GET /v1/buildpacks and /v1/stacks: what the stagers advertise (see <see cref="StagerCatalogs"/>).</summary>
+public static class CatalogEndpoints
+{
+    public static RouteGroupBuilder MapCatalogEndpoints(this RouteGroupBuilder app)
+    {
+        app.MapGet("/buildpacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Buildpacks()));
+        app.MapGet("/stacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Stacks()));
+        return app;
+    }
+}
