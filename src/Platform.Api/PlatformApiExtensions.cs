@@ -38,6 +38,7 @@ public static class PlatformApiExtensions
                 .AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
                 .RequireAuthenticatedUser());
         services.AddScoped<LogTrimmer>();
+        services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
         services.AddHostedService<LogTrimService>();
         return services;
@@ -59,6 +60,7 @@ public static class PlatformApiExtensions
             .MapBuildsEndpoints()
             .MapLogsEndpoints()
             .MapEventsEndpoints()
+            .MapCatalogEndpoints()
             .MapExecEndpoints()
             .MapUsersEndpoints();
         return app;

@@ -22,6 +22,8 @@ public static class PlatApp
             AppCommands.Events(env),
             ExecCommand.Create(env),
             AppCommands.Delete(env),
+            CatalogCommands.Buildpacks(env),
+            CatalogCommands.Stacks(env),
         };
 
     /// <summary>Runs one command line; returns the exit code (0 ok, 1 error or bad usage).</summary>

@@ -10,6 +10,12 @@ public static class ApiConsumersRegistration
         x.AddConsumer<StagingLogConsumer>();
         x.AddConsumer<StagingCompletedConsumer>();
         x.AddConsumer<LogBatchConsumer>();
+        // Every API process keeps every stager's catalog: a temporary queue of its own, like a router's.
+        x.AddConsumer<Catalog.StagerCatalogConsumer>().Endpoint(e =>
+        {
+            e.InstanceId = $"api-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+            e.Temporary = true;
+        });
         return x;
     }
 }

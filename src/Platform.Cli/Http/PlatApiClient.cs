@@ -39,6 +39,8 @@ public sealed class PlatApiClient : IDisposable
         SendAsync<TokenResponse>(HttpMethod.Post, "v1/tokens", JsonContent.Create(new TokenRequest(user, password), options: Json), ct);
 
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>("v1/apps", ct);
+    public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
+    public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);
     public Task<AppDetailResponse> AppAsync(string name, CancellationToken ct) => GetAsync<AppDetailResponse>($"v1/apps/{Esc(name)}", ct);
 
     /// <summary>The app, or null when it does not exist.</summary>
