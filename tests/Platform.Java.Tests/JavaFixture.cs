@@ -63,7 +63,7 @@ public sealed class JavaFixture : IAsyncLifetime
     /// <summary>GET through the router until it answers 200 (an app may still be starting).</summary>
     public async Task<string> GetOkAsync(string app, string path, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(90));
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(180));
         (HttpStatusCode Status, string Body) last = default;
         while (DateTime.UtcNow < deadline)
         {

@@ -51,6 +51,50 @@ public sealed partial class WarTests(JavaFixture fixture, ITestOutputHelper outp
         await fixture.DeleteAsync(app);
     }
 
+    [Fact]
+    public async Task With_two_instances_a_browser_stays_on_the_instance_holding_its_session()
+    {
+        var push = await fixture.PushAsync("sticky", "-i", "2", "-m", "1G", "-p", fixture.App("xwms.war"));
+        Assert.True(push.ExitCode == 0, $"push failed: {push}\nplatd log:\n{fixture.Platd.Log}");
+        using var api = await fixture.Platd.ApiClientAsync();
+        await fixture.WaitUntilAsync(async () =>
+        {
+            var detail = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Platform.Contracts.Api.AppDetailResponse>(api, "/v1/apps/sticky");
+            return detail!.InstanceDetails.Count(i => i.State == "RUNNING") == 2;
+        }, TimeSpan.FromMinutes(3), "two running instances of sticky");
+        await fixture.GetOkAsync("sticky", "/hello/");
+
+        // Without cookies, both instances answer.
+        var instances = new HashSet<string>();
+        for (var i = 0; i < 20 && instances.Count < 2; i++)
+            instances.Add(InstanceOf(await fixture.GetOkAsync("sticky", "/hello/session")));
+        Assert.Equal(2, instances.Count);
+
+        // A browser (cookies kept): Tomcat's JSESSIONID and the router's __VCAP_ID__ keep it on one instance,
+        // whose session counts every visit.
+        var jar = new Dictionary<string, string>();
+        using var browser = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri(fixture.Platd.RouterUrl) };
+        string? first = null;
+        for (var visit = 1; visit <= 6; visit++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/hello/session");
+            request.Headers.Host = "sticky.apps.localhost";
+            if (jar.Count > 0) request.Headers.Add("Cookie", string.Join("; ", jar.Select(c => $"{c.Key}={c.Value}")));
+            using var response = await browser.SendAsync(request);
+            if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
+                foreach (var pair in setCookies.Select(c => c.Split(';')[0].Split('=', 2)))
+                    jar[pair[0]] = pair[1];
+            var body = await response.Content.ReadAsStringAsync();
+            first ??= InstanceOf(body);
+            Assert.Equal($"{first} visits={visit}", body.Trim());
+        }
+        Assert.Contains("JSESSIONID", jar.Keys);
+        Assert.Contains("__VCAP_ID__", jar.Keys);
+        await fixture.DeleteAsync("sticky");
+    }
+
+    private static string InstanceOf(string body) => body.Trim().Split(' ')[0];
+
     [GeneratedRegex(@"JVM memory for MEMORY_LIMIT=1024m[^:]*: -Xmx(?<heap>\d+)M [^\n]*")]
     private static partial Regex FlagsLine();
 
