@@ -120,47 +120,64 @@ public sealed class InstanceManager(
         foreach (var id in await sandbox.ListAsync(cancellationToken))
         {
             if (!id.StartsWith(ContainerPrefix, StringComparison.Ordinal)) continue;
-            Instance? instance = null;
-            AdoptedContainer? adopted = null;
+            // One container that cannot be handled must not keep the cell from adopting the others, or from starting.
             try
             {
-                adopted = await sandbox.AdoptAsync(id, annotations =>
+                if (await RestoreOneAsync(id, cancellationToken) is { } probe)
                 {
-                    if (!annotations.TryGetValue(StartAnnotation, out var json)) return null;
-                    var start = JsonSerializer.Deserialize<StartInstance>(json);
-                    if (start is null || ContainerId(start.InstanceId) != id) return null;
-                    instance = NewInstance(start);
-                    return OutputOf(instance);
-                }, cancellationToken);
+                    adoptedCount++;
+                    probes.Add(probe);
+                }
             }
-            catch (Exception e) when (e is JsonException or NotSupportedException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "instance container {Id} cannot be adopted", id);
+                logger.LogError(e, "restoring instance container {Id} failed", id);
             }
-            if (adopted is null || instance is null)
-            {
-                logger.LogInformation("destroying instance container {Id}: it cannot be adopted (half created or not an instance)", id);
-                await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
-                continue;
-            }
-            adoptedCount++;
-            var container = adopted.Container;
-            instance.Address = $"{container.IpAddress}:{_options.AppPort}";
-            instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
-            _instances[instance.Start.InstanceId] = instance;
-            if (adopted.ExitedMeanwhile)
-            {
-                // Ended while no agent watched: report it now, before the first heartbeat, with how it ended.
-                var exit = await container.Exited.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
-                logger.LogInformation("instance {InstanceId} ended while the cell agent was away: {Exit}", instance.Start.InstanceId, exit);
-                await CrashAsync(instance, exit.ToString(), exit.ExitCode);
-                continue;
-            }
-            // Listening already (it was RUNNING before): the first heartbeat reports it RUNNING, as before the restart.
-            probes.Add(ProbeThenSuperviseAsync(instance, container));
         }
         await Task.WhenAll(probes);
         if (adoptedCount > 0) logger.LogInformation("cell {CellId} re-adopted {Count} instances", _options.Id, adoptedCount);
+    }
+
+    /// <summary>Adopts one container: null when it was destroyed or had ended, else the task probing and then supervising it.</summary>
+    private async Task<Task?> RestoreOneAsync(string id, CancellationToken cancellationToken)
+    {
+        Instance? instance = null;
+        AdoptedContainer? adopted = null;
+        try
+        {
+            adopted = await sandbox.AdoptAsync(id, annotations =>
+            {
+                if (!annotations.TryGetValue(StartAnnotation, out var json)) return null;
+                var start = JsonSerializer.Deserialize<StartInstance>(json);
+                if (start is null || ContainerId(start.InstanceId) != id) return null;
+                instance = NewInstance(start);
+                return OutputOf(instance);
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException)
+        {
+            logger.LogWarning(e, "instance container {Id} cannot be adopted", id);
+        }
+        if (adopted is null || instance is null)
+        {
+            logger.LogInformation("destroying instance container {Id}: it cannot be adopted (half created or not an instance)", id);
+            await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
+            return null;
+        }
+        var container = adopted.Container;
+        instance.Address = $"{container.IpAddress}:{_options.AppPort}";
+        instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
+        _instances[instance.Start.InstanceId] = instance;
+        if (adopted.ExitedMeanwhile)
+        {
+            // Ended while no agent watched: report it now, before the first heartbeat, with how it ended.
+            var exit = await container.Exited.WaitAsync(TimeSpan.FromSeconds(15), cancellationToken);
+            logger.LogInformation("instance {InstanceId} ended while the cell agent was away: {Exit}", instance.Start.InstanceId, exit);
+            await CrashAsync(instance, exit.ToString(), exit.ExitCode);
+            return null;
+        }
+        // Listening already (it was RUNNING before): the first heartbeat reports it RUNNING, as before the restart.
+        return ProbeThenSuperviseAsync(instance, container);
     }
 
     private async Task ProbeThenSuperviseAsync(Instance instance, RunningContainer container)

@@ -17,7 +17,7 @@ public static class SurvivalBenchmark
 
     public static async Task<Result> RunAsync(int instances)
     {
-        await using var platd = await PlatdProcess.StartAsync(subnetOctet: 236);
+        await using var platd = await PlatdProcess.StartAsync(subnetOctet: 254);
         using var api = await platd.ApiClientAsync();
         var site = Path.Combine(TestEnvironment.RepoRoot, "tests", "Platform.EndToEnd.Tests", "apps", "site");
         await Run(platd, ["push", "site", "-p", site, "-m", "32M", "-i", "1"]);

@@ -34,7 +34,9 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         using var api = await control.ApiClientAsync();
         using var router = new HttpClient { BaseAddress = new Uri(control.RouterUrl), Timeout = TimeSpan.FromSeconds(10) };
 
-        var push = await control.PlatAsync(["push", "ticker", "-p", TickingSite(), "-m", "64M", "-i", "3"]);
+        var siteDir = TickingSite();
+        var push = await control.PlatAsync(["push", "ticker", "-p", siteDir, "-m", "64M", "-i", "3"]);
+        Directory.Delete(siteDir, recursive: true);
         Assert.True(push.ExitCode == 0, $"push failed: {push}\n{platform.Logs}");
         var before = await platform.WaitForRunningAsync(api, "ticker", 3);
         var pidsBefore = before.ToDictionary(i => i.Id, i => PidOf(i.Id));

@@ -27,11 +27,11 @@ public sealed class SplitPlatformFixture : IAsyncLifetime
         Directory.CreateDirectory(blobs);
         _control = await PlatdProcess.StartAsync(new PlatdOptions
         {
-            Roles = "api,scheduler,stager,router", SubnetOctet = 233, RabbitMqUrl = _rabbit.Url, BlobDirectory = blobs,
+            Roles = "api,scheduler,stager,router", SubnetOctet = 252, RabbitMqUrl = _rabbit.Url, BlobDirectory = blobs,
         });
         _cell = await PlatdProcess.StartAsync(new PlatdOptions
         {
-            Roles = "cell", SubnetOctet = 234, RabbitMqUrl = _rabbit.Url, BlobDirectory = blobs,
+            Roles = "cell", SubnetOctet = 253, RabbitMqUrl = _rabbit.Url, BlobDirectory = blobs,
             CellId = "survival-" + Guid.NewGuid().ToString("N")[..8],
         });
     }

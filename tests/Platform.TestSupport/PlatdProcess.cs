@@ -92,7 +92,7 @@ public sealed class PlatdProcess : IAsyncDisposable
     /// <param name="subnetOctet">Second octet of this platd's instance subnet (10.N.0.0/16), so that
     /// several platd processes on one host (a developer's, the tests') never share addresses. Taken:
     /// 240 end-to-end tests, 245 sandbox tests, 247 sandbox benchmark, 248 cell tests, 249 push benchmark,
-    /// 251 staging tests, 230-239 other platd-based suites (233-234 survival tests). The bridge is deleted on
+    /// 251 staging tests, 252-253 survival tests, 254 cell benchmark, 230-239 other platd-based suites. The bridge is deleted on
     /// dispose, so a later suite's routes never meet a stale one.</param>
     public static Task<PlatdProcess> StartAsync(int subnetOctet = 240, IDictionary<string, string>? settings = null) =>
         StartAsync(new PlatdOptions { SubnetOctet = subnetOctet, Settings = settings });
@@ -138,8 +138,9 @@ public sealed class PlatdProcess : IAsyncDisposable
             args["Sandbox:Root"] = Path.Combine(dataDir, "sandbox");
             // Chains of its own: two platd processes of one test each have a sandbox.
             args["Sandbox:Network:ChainPrefix"] = $"PLTE{octet}";
-            args["Sandbox:Network:HostPortRangeStart"] = (40000 + (octet % 50) * 200).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            args["Sandbox:Network:HostPortRangeEnd"] = (40000 + (octet % 50) * 200 + 199).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // Above the ephemeral range (the tests' own listeners) and beside --dev's 61000-61999.
+            args["Sandbox:Network:HostPortRangeStart"] = (62100 + (octet % 50) * 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            args["Sandbox:Network:HostPortRangeEnd"] = (62100 + (octet % 50) * 100 + 99).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         foreach (var (k, v) in options.Settings ?? new Dictionary<string, string>()) args[k] = v;
 
