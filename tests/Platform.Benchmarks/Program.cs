@@ -35,3 +35,29 @@ if (what is "all" or "cell")
     Console.WriteLine("|-----------|-------------------|------------------------|-------------------|-------------------|-------------------|-------------|----------------------|");
     Console.WriteLine($"| {r.Instances,9} | {r.AgentRssIdleMb,17:F1} | {r.AgentRssWithInstancesMb,22:F1} | {r.AgentPerInstanceKb,17:F0} | {r.MonitorRssAvgKb,17:F0} | {r.MonitorRssMaxKb,17:F0} | {r.TeardownTotalMs,11:F0} | {r.TeardownPerInstanceMs,20:F0} |");
 }
+
+if (what is "java")
+{
+    Console.WriteLine("## Java WAR (javax, Tomcat 9, -m 1G): platform push vs the same JRE + Tomcat started by hand (ms)");
+    var rows = await JavaBenchmark.RunAsync(pushes: 3, byHand: 3);
+    Console.WriteLine($"| {"run",-30} | {"upload",7} | {"staging",8} | {"start to first response",23} | {"total",8} |");
+    Console.WriteLine("|--------------------------------|---------|----------|-------------------------|----------|");
+    foreach (var r in rows)
+        Console.WriteLine($"| {r.What,-30} | {r.UploadMs,7:F0} | {r.StagingMs,8:F0} | {r.StartToFirstResponseMs,23:F0} | {r.TotalMs,8:F0} |");
+    static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
+    var pushed = rows.Where(r => r.What.StartsWith("platform", StringComparison.Ordinal)).ToList();
+    var byHand = Median(rows.Where(r => r.What.StartsWith("by hand", StringComparison.Ordinal)).Select(r => r.StartToFirstResponseMs));
+    Console.WriteLine($"ratio push-to-first-response (median) / by-hand start-to-first-response (median): {Median(pushed.Select(r => r.TotalMs)) / byHand:F2}x");
+    Console.WriteLine($"ratio platform start-to-first-response (median) / by hand: {Median(pushed.Select(r => r.StartToFirstResponseMs)) / byHand:F2}x");
+}
+
+if (what is "all" or "node")
+{
+    Console.WriteLine("## Node app (tests/apps/node): plat push to first response vs the same droplet started by hand");
+    var rows = await NodeBenchmark.RunAsync();
+    Console.WriteLine($"| {"what",-70} | {"ms",9} |");
+    Console.WriteLine($"|{new string('-', 72)}|{new string('-', 11)}|");
+    foreach (var r in rows) Console.WriteLine($"| {r.What,-70} | {r.Ms,9:F0} |");
+    var byHand = rows[^1].Ms;
+    foreach (var r in rows.SkipLast(1)) Console.WriteLine($"ratio {r.What} / by hand: {r.Ms / byHand:F1}x");
+}
