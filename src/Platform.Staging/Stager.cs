@@ -131,6 +131,8 @@ public sealed class Stager(
             var layers = new List<LayerRef> { new(stackPacked.Digest, stackPacked.Size, stackLayer.LayerName) };
             layers.AddRange(dependencies.Select(d => d.ToLayerRef()));
             layers.Add(new LayerRef(appLayer.Digest, appLayer.Size, "app"));
+            // Full digests, so a user (or a test) can see that a restage changed nothing.
+            foreach (var l in layers) log.Write($"       layer {l.Name} {l.Digest}");
             return new StagingResult(new DropletSpec(layers, startCommand), buildpack.Name);
         }
         finally
