@@ -136,12 +136,14 @@ public sealed class PlatdProcess : IAsyncDisposable
             args["Blobstore:Directory"] = options.BlobDirectory ?? Path.Combine(dataDir, "blobs");
             args["Api:DataDir"] = dataDir;
             args["Sandbox:Root"] = Path.Combine(dataDir, "sandbox");
-            // Chains of its own: two platd processes of one test each have a sandbox.
-            args["Sandbox:Network:ChainPrefix"] = $"PLTE{octet}";
-            // Above the ephemeral range (the tests' own listeners) and beside --dev's 61000-61999.
-            args["Sandbox:Network:HostPortRangeStart"] = (62100 + (octet % 50) * 100).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            args["Sandbox:Network:HostPortRangeEnd"] = (62100 + (octet % 50) * 100 + 99).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        // Chains and host ports of its own: every platd on a host (a developer's, each suite's) must not rewrite
+        // another's egress rules or map the same host port. Ports sit above the ephemeral range (the tests' own
+        // listeners) and beside --dev's 61000-61999; octets 230-253 give distinct ranges up to 65099.
+        args["Sandbox:Network:ChainPrefix"] = $"PLTE{octet}";
+        var firstPort = 62100 + octet % 30 * 100;
+        args["Sandbox:Network:HostPortRangeStart"] = firstPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        args["Sandbox:Network:HostPortRangeEnd"] = (firstPort + 99).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (k, v) in options.Settings ?? new Dictionary<string, string>()) args[k] = v;
 
         var platd = new PlatdProcess(roles, args, db, ownsDb, api, router, dataDir, cellId, args["Sandbox:Network:Bridge"]);
