@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Staging.Buildpacks;
@@ -24,7 +23,7 @@ public sealed class DebianPackageFetcher(IOptions<StagingOptions> options, ILogg
         if (File.Exists(cached))
         {
             // A cached file is checked again: a truncated or altered file must not slip into a droplet.
-            if (await Sha256OfFileAsync(cached, cancellationToken) == dependency.Sha256) return cached;
+            if (await PinnedDownload.Sha256OfFileAsync(cached, cancellationToken) == dependency.Sha256) return cached;
             logger.LogWarning("cached {File} does not match its sha256; fetching it again", cached);
             File.Delete(cached);
         }
@@ -47,17 +46,7 @@ public sealed class DebianPackageFetcher(IOptions<StagingOptions> options, ILogg
                 throw new StagingFailedException(
                     $"dependency {dependency.Name}: apt-get download {spec} failed (exit {result.ExitCode}): {LastLines(result.Output)}");
 
-            var files = Directory.GetFiles(download, "*.deb");
-            if (files.Length != 1)
-                throw new StagingFailedException($"dependency {dependency.Name}: apt-get download {spec} produced {files.Length} .deb files, expected one");
-
-            var actual = await Sha256OfFileAsync(files[0], cancellationToken);
-            if (actual != dependency.Sha256)
-                throw new StagingFailedException(
-                    $"dependency {dependency.Name} {dependency.Version} ({dependency.Source}) failed verification: its sha256 is {actual}, " +
-                    $"but the buildpack's manifest pins {dependency.Sha256}; nothing was stored");
-            File.Move(files[0], cached, overwrite: true);
-            return cached;
+            return await PinnedDownload.KeepVerifiedAsync(dependency, download, "*.deb", $"apt-get download {spec}", cached, cancellationToken);
         }
         finally
         {
@@ -74,12 +63,6 @@ public sealed class DebianPackageFetcher(IOptions<StagingOptions> options, ILogg
         output.Contains("Unable to locate package", StringComparison.Ordinal)
         || output.Contains("was not found", StringComparison.Ordinal)
         || output.Contains("404", StringComparison.Ordinal);
-
-    internal static async Task<string> Sha256OfFileAsync(string path, CancellationToken cancellationToken)
-    {
-        await using var file = File.OpenRead(path);
-        return Convert.ToHexStringLower(await SHA256.HashDataAsync(file, cancellationToken));
-    }
 
     private static string LastLines(string output) =>
         string.Join(" | ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));

@@ -20,7 +20,7 @@ public sealed class NpmPackageFetcher(IOptions<StagingOptions> options)
     {
         var cached = Path.Combine(CacheDir, dependency.Sha256 + ".tgz");
         using var _ = await KeyedLock.AcquireAsync("npm:" + cached, cancellationToken);
-        if (File.Exists(cached) && await DebianPackageFetcher.Sha256OfFileAsync(cached, cancellationToken) == dependency.Sha256)
+        if (File.Exists(cached) && await PinnedDownload.Sha256OfFileAsync(cached, cancellationToken) == dependency.Sha256)
             return cached;
 
         Directory.CreateDirectory(CacheDir);
@@ -35,16 +35,7 @@ public sealed class NpmPackageFetcher(IOptions<StagingOptions> options)
             if (!result.Succeeded)
                 throw new StagingFailedException(
                     $"dependency {dependency.Name}: npm pack {spec} failed (exit {result.ExitCode}): {result.Output.Trim()}");
-            var files = Directory.GetFiles(download, "*.tgz");
-            if (files.Length != 1)
-                throw new StagingFailedException($"dependency {dependency.Name}: npm pack {spec} produced {files.Length} tarballs, expected one");
-            var actual = await DebianPackageFetcher.Sha256OfFileAsync(files[0], cancellationToken);
-            if (actual != dependency.Sha256)
-                throw new StagingFailedException(
-                    $"dependency {dependency.Name} {dependency.Version} ({dependency.Source}) failed verification: its sha256 is {actual}, " +
-                    $"but the buildpack's manifest pins {dependency.Sha256}; nothing was stored");
-            File.Move(files[0], cached, overwrite: true);
-            return cached;
+            return await PinnedDownload.KeepVerifiedAsync(dependency, download, "*.tgz", $"npm pack {spec}", cached, cancellationToken);
         }
         finally
         {
