@@ -175,18 +175,8 @@ public static class AppsEndpoints
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
-        if (app.CurrentDropletId is null)
-            return ApiProblems.Unprocessable("App not staged",
-                $"app has not been staged: upload a package and create a build first (plat push {name})");
-        var now = time.GetUtcNow();
-        if (app.State != AppStates.Started)
-        {
-            app.State = AppStates.Started;
-            app.UpdatedAt = now;
-            AppEvents.Add(db, app.Id, "app.start", CurrentUser.Name(user), "state STARTED", now);
-            db.AddToOutbox(new AppRoutesChanged(app.Id, now));
-            await db.SaveChangesAsync(ct);
-        }
+        if (app.CurrentDropletId is null) return NotStaged(name);
+        await SetStateAsync(db, app, AppStates.Started, user, time.GetUtcNow(), ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 
@@ -194,18 +184,27 @@ public static class AppsEndpoints
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
-        var now = time.GetUtcNow();
-        if (app.State != AppStates.Stopped)
-        {
-            // The scheduler sees STOPPED and stops the app's instances.
-            app.State = AppStates.Stopped;
-            app.UpdatedAt = now;
-            AppEvents.Add(db, app.Id, "app.stop", CurrentUser.Name(user), "state STOPPED", now);
-            db.AddToOutbox(new AppRoutesChanged(app.Id, now));
-            await db.SaveChangesAsync(ct);
-        }
+        // The scheduler sees STOPPED and stops the app's instances.
+        await SetStateAsync(db, app, AppStates.Stopped, user, time.GetUtcNow(), ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
+
+    /// <summary>Sets the desired state; a no-op (no event, no message) when it is already so.</summary>
+    private static async Task SetStateAsync(PlatformDbContext db, AppEntity app, string state, ClaimsPrincipal user,
+        DateTimeOffset now, CancellationToken ct)
+    {
+        if (app.State == state) return;
+        app.State = state;
+        app.UpdatedAt = now;
+        var type = state == AppStates.Started ? "app.start" : "app.stop";
+        AppEvents.Add(db, app.Id, type, CurrentUser.Name(user), $"state {state}", now);
+        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        await db.SaveChangesAsync(ct);
+    }
+
+    private static IResult NotStaged(string name) =>
+        ApiProblems.Unprocessable("App not staged",
+            $"app has not been staged: upload a package and create a build first (plat push {name})");
 
     /// <summary>
     /// Restart = every live instance is marked STOPPING and its cell gets a StopInstance (through the
@@ -216,9 +215,7 @@ public static class AppsEndpoints
     {
         var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
-        if (app.CurrentDropletId is null)
-            return ApiProblems.Unprocessable("App not staged",
-                $"app has not been staged: upload a package and create a build first (plat push {name})");
+        if (app.CurrentDropletId is null) return NotStaged(name);
         var now = time.GetUtcNow();
         var live = await db.Instances
             .Where(i => i.AppId == app.Id && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running))
