@@ -40,6 +40,7 @@ public static class PlatformSchedulerServiceCollectionExtensions
     {
         bus.AddConsumer<InstanceStateChangedConsumer>().Endpoint(e => e.Name = "scheduler-instance-state");
         bus.AddConsumer<CellHeartbeatConsumer>().Endpoint(e => e.Name = "scheduler-cell-heartbeat");
+        bus.AddConsumer<AppChangedConsumer>().Endpoint(e => e.Name = "scheduler-app-changed");
         return bus;
     }
 }
