@@ -7,7 +7,7 @@ var what = args.FirstOrDefault() ?? "all";
 
 if (what is "all" or "sandbox")
 {
-    Console.WriteLine("## Sandbox start: ours vs the bare OCI runtime, same rootfs, `/bin/true`");
+    Console.WriteLine("## Sandbox create+start to the app process running: ours vs the bare OCI runtime, same rootfs");
     var rows = await SandboxBenchmark.RunAsync(iterations: 20);
     Console.WriteLine($"| {"what",-44} | {"median ms",10} | {"p90 ms",8} |");
     Console.WriteLine($"|{new string('-', 46)}|{new string('-', 12)}|{new string('-', 10)}|");
