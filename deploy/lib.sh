@@ -90,7 +90,7 @@ ensure_stack_rootfs() {
     log "building the bookworm stack rootfs with debootstrap (once per machine)"
     rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
     debootstrap --variant=minbase bookworm "$dir.tmp" "${PLATFORM_DEBIAN_MIRROR:-http://deb.debian.org/debian}" \
-      >/tmp/platform-debootstrap.log 2>&1 || { tail -20 /tmp/platform-debootstrap.log; exit 1; }
+      >/tmp/platform-debootstrap.log 2>&1 || { tail -20 /tmp/platform-debootstrap.log >&2; exit 1; }
     rm -rf "$dir" && mv "$dir.tmp" "$dir" && touch "$dir/.complete"
   fi
   STACK_ROOTFS=$dir

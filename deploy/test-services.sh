@@ -2,12 +2,15 @@
 # Starts the services the tests need and prints `export` lines for them:  eval "$(./deploy/test-services.sh)"
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+# Only the export lines may reach stdout, because callers eval it: everything the ensure_* steps and the
+# tools under them print (pg_ctlcluster's "Removed stale pid file.", debootstrap's log tail...) goes to stderr.
+exec 3>&1 1>&2
 ensure_packages
 ensure_postgres platform-test 5433
 ensure_rabbitmq
 ensure_s3rver /var/lib/platform/test-s3 4568
 ensure_stack_rootfs
-cat <<EOT
+cat >&3 <<EOT
 export PLATFORM_TEST_POSTGRES='$PG_URL'
 export PLATFORM_TEST_RABBITMQ='$RABBITMQ_URL'
 export PLATFORM_TEST_S3_URL='$S3_URL'

@@ -4,7 +4,9 @@
 # builds the solution, runs unit, integration and end-to-end tests, and ends with "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
-eval "$("$REPO/deploy/test-services.sh")"
+# A failing service start stops here (a bare eval "$(...)" would ignore its exit status).
+services=$("$REPO/deploy/test-services.sh")
+eval "$services"
 ensure_build
 
 log "running the tests"

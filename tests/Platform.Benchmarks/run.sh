@@ -3,6 +3,8 @@
 #   ./tests/Platform.Benchmarks/run.sh [push|sandbox|all]
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-eval "$("$REPO/deploy/test-services.sh")"
+# A failing service start stops here (a bare eval "$(...)" would ignore its exit status).
+services=$("$REPO/deploy/test-services.sh")
+eval "$services"
 dotnet build "$REPO/Platform.sln" -c Release -nologo -v q -clp:ErrorsOnly
 exec dotnet "$REPO/tests/Platform.Benchmarks/bin/Release/net10.0/Platform.Benchmarks.dll" "${1:-all}"
