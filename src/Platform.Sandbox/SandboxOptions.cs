@@ -62,8 +62,14 @@ public sealed class SandboxNetworkOptions
     public int HostPortRangeStart { get; set; } = 61000;
     public int HostPortRangeEnd { get; set; } = 61999;
 
-    /// <summary>Prefix of the iptables chains of this sandbox (PLATFORM-DNAT, PLATFORM-POSTROUTING, PLATFORM-FORWARD).</summary>
-    public string ChainPrefix { get; set; } = "PLATFORM";
+    /// <summary>
+    /// Prefix of the iptables chains of this sandbox (PLAT0-DNAT, PLAT0-FORWARD, ...). Empty: the bridge's name in
+    /// capitals, so that two cells on one host (each with its own bridge) never share or flush each other's chains.
+    /// </summary>
+    public string ChainPrefix { get; set; } = "";
+
+    /// <summary>The prefix in use: <see cref="ChainPrefix"/>, or the bridge's name in capitals when that is empty.</summary>
+    public string EffectiveChainPrefix => ChainPrefix is { Length: > 0 } p ? p : Bridge.ToUpperInvariant();
 
     /// <summary>Nameservers written to containers' /etc/resolv.conf. Empty: the host's, minus loopback ones.</summary>
     public List<string> Nameservers { get; set; } = [];

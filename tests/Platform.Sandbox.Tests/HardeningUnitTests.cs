@@ -220,4 +220,26 @@ public sealed class HardeningUnitTests
         }
         finally { Directory.Delete(root, recursive: true); }
     }
+
+    [Fact]
+    public void Each_bridge_gets_iptables_chains_of_its_own_unless_a_prefix_is_configured()
+    {
+        var state = Directory.CreateTempSubdirectory("plat-net-unit-").FullName;
+        try
+        {
+            var logger = Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+            var a = new Networker(new SandboxNetworkOptions { Bridge = "plat0" }, Path.Combine(state, "a"), logger);
+            var b = new Networker(new SandboxNetworkOptions { Bridge = "cell2br" }, Path.Combine(state, "b"), logger);
+            Assert.Equal(["PLAT0-DNAT", "PLAT0-FORWARD", "PLAT0-EGRESS"], new[] { a.DnatChain, a.ForwardChain, a.EgressChain });
+            Assert.Equal("CELL2BR-POSTROUTING", b.PostroutingChain);
+
+            var configured = new Networker(new SandboxNetworkOptions { Bridge = "plat0", ChainPrefix = "MYCELL" }, Path.Combine(state, "c"), logger);
+            Assert.Equal("MYCELL-INPUT", configured.InputChain);
+
+            var error = Assert.Throws<ArgumentException>(() =>
+                new Networker(new SandboxNetworkOptions { ChainPrefix = "PREFIX-LONGER-THAN-16" }, Path.Combine(state, "d"), logger));
+            Assert.Contains("at most 16", error.Message);
+        }
+        finally { Directory.Delete(state, recursive: true); }
+    }
 }

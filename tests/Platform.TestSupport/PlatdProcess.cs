@@ -137,10 +137,9 @@ public sealed class PlatdProcess : IAsyncDisposable
             args["Api:DataDir"] = dataDir;
             args["Sandbox:Root"] = Path.Combine(dataDir, "sandbox");
         }
-        // Chains and host ports of its own: every platd on a host (a developer's, each suite's) must not rewrite
-        // another's egress rules or map the same host port. Ports sit above the ephemeral range (the tests' own
-        // listeners) and beside --dev's 61000-61999; octets 230-253 give distinct ranges up to 65099.
-        args["Sandbox:Network:ChainPrefix"] = $"PLTE{octet}";
+        // Host ports of its own (its iptables chains follow from its bridge: PLTE{octet}-*): every platd on a host
+        // (a developer's, each suite's) must not map the same host port. Ports sit above the ephemeral range (the
+        // tests' own listeners) and beside --dev's 61000-61999; octets 230-253 give distinct ranges up to 65099.
         var firstPort = 62100 + octet % 30 * 100;
         args["Sandbox:Network:HostPortRangeStart"] = firstPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         args["Sandbox:Network:HostPortRangeEnd"] = (firstPort + 99).ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -26,6 +26,7 @@ public sealed partial class Networker
     private readonly Reservations _ports;
     private readonly SemaphoreSlim _hostSetup = new(1, 1);
     private bool _hostReady;
+    private readonly string _chainPrefix;
 
     public Networker(SandboxNetworkOptions options, string stateDirectory, ILogger logger)
     {
@@ -38,8 +39,10 @@ public sealed partial class Networker
             throw new ArgumentException($"Sandbox:Network:Bridge '{options.Bridge}' is too long to name veth devices after it on subnet {_subnet}");
         if (options.HostPortRangeStart is < 1 or > 65535 || options.HostPortRangeEnd < options.HostPortRangeStart || options.HostPortRangeEnd > 65535)
             throw new ArgumentException($"Sandbox:Network host port range {options.HostPortRangeStart}-{options.HostPortRangeEnd} is not valid");
-        if (!ValidName().IsMatch(options.ChainPrefix) || options.ChainPrefix.Length > 16)
-            throw new ArgumentException($"Sandbox:Network:ChainPrefix '{options.ChainPrefix}' must be at most 16 letters, digits, '-' or '_'");
+        _chainPrefix = options.EffectiveChainPrefix;
+        // iptables chain names are at most 28 characters; the longest suffix is "-POSTROUTING" (12).
+        if (!ValidName().IsMatch(_chainPrefix) || _chainPrefix.Length > 16)
+            throw new ArgumentException($"Sandbox:Network:ChainPrefix '{_chainPrefix}' must be at most 16 letters, digits, '-' or '_'");
         _egress = new EgressPolicy(options.AllowedNetworks, options.DeniedNetworks,
             options.Nameservers.Count > 0 ? options.Nameservers : EgressPolicy.NameserversOf("/etc/resolv.conf"), options.AllowOutbound);
         _addresses = new Reservations(Path.Combine(stateDirectory, "addresses"), _subnet.FirstContainerOffset, _subnet.LastContainerOffset);
@@ -48,17 +51,17 @@ public sealed partial class Networker
 
     public string Bridge => _options.Bridge;
     public string BridgeAddress => _subnet.Gateway;
-    public string DnatChain => $"{_options.ChainPrefix}-DNAT";
-    public string PostroutingChain => $"{_options.ChainPrefix}-POSTROUTING";
-    public string ForwardChain => $"{_options.ChainPrefix}-FORWARD";
-    public string EgressChain => $"{_options.ChainPrefix}-EGRESS";
-    public string InputChain => $"{_options.ChainPrefix}-INPUT";
+    public string DnatChain => $"{_chainPrefix}-DNAT";
+    public string PostroutingChain => $"{_chainPrefix}-POSTROUTING";
+    public string ForwardChain => $"{_chainPrefix}-FORWARD";
+    public string EgressChain => $"{_chainPrefix}-EGRESS";
+    public string InputChain => $"{_chainPrefix}-INPUT";
     public EgressPolicy Egress => _egress;
 
     public static string NamespaceNameFor(string id) => $"plat-{id}";
     public static string NamespacePathFor(string id) => Path.Combine(NetnsDirectory, NamespaceNameFor(id));
     private string VethName(uint offset) => $"{_options.Bridge}v{offset:x}";
-    private string RuleComment(string id) => $"{_options.ChainPrefix}:{id}";
+    private string RuleComment(string id) => $"{_chainPrefix}:{id}";
 
     /// <summary>
     /// Creates the bridge, turns on forwarding and route_localnet, and installs this sandbox's chains and the
@@ -112,7 +115,7 @@ public sealed partial class Networker
             await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
             _hostReady = true;
             _logger.LogInformation("Host network ready: bridge {Bridge} {Address}/{Prefix}, chains {Prefix}-*",
-                bridge, _subnet.Gateway, _subnet.PrefixLength, _options.ChainPrefix);
+                bridge, _subnet.Gateway, _subnet.PrefixLength, _chainPrefix);
 
             void AddJump(string table, string chain, string spec, bool insert)
             {
