@@ -1,12 +1,9 @@
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Platform.Hosting;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 
@@ -24,27 +21,15 @@ public sealed class RouterHost(
     RouterMetrics metrics,
     TimeProvider time,
     ILoggerFactory loggerFactory,
-    IOptions<RouterOptions> options) : IHostedService, IAsyncDisposable
+    IOptions<RouterOptions> options) : InnerWebApplication(loggerFactory)
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger<RouterHost>();
-    private WebApplication? _app;
 
-    /// <summary>The addresses the router listens on, once started (the real port when Router:Url asks for port 0).</summary>
-    public IReadOnlyList<string> Urls { get; private set; } = [];
+    protected override string ListenUrl => options.Value.Url;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override void ConfigureServices(IServiceCollection services)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = [],
-            ApplicationName = typeof(RouterHost).Assembly.GetName().Name,
-        });
-        builder.WebHost.UseUrls(options.Value.Url);
-        builder.Logging.ClearProviders();
-        var services = builder.Services;
-        // Shared with the outer host: its logging, its lifetime (no second Ctrl+C handler), its singletons.
-        services.AddSingleton(loggerFactory);
-        services.AddSingleton<IHostLifetime, NoHostLifetime>();
+        // Shared with the outer host: its singletons.
         services.AddSingleton(loader);
         services.AddSingleton(accessLog);
         services.AddSingleton(metrics);
@@ -54,8 +39,10 @@ public sealed class RouterHost(
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RouteTableProxyConfigProvider>());
         services.AddSingleton<IPassiveHealthCheckPolicy, EvictOnFailurePassiveHealthPolicy>();
         services.AddReverseProxy();
+    }
 
-        var app = builder.Build();
+    protected override void Configure(WebApplication app)
+    {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<AccessLogMiddleware>();
         app.UseMiddleware<RouteGateMiddleware>();
@@ -71,28 +58,8 @@ public sealed class RouterHost(
         // The gate saw a route that YARP's config does not have yet (a reload is being applied): a moment's 503.
         app.MapFallback(context => PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
             "503 Service Unavailable: route is being updated, retry"));
+    }
 
-        await app.StartAsync(cancellationToken);
-        _app = app;
-        Urls = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+    protected override void OnStarted() =>
         _logger.LogInformation("Router listening on {Urls} for *.{AppsDomain}", string.Join(", ", Urls), options.Value.AppsDomain);
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_app is not null) await _app.StopAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null) await _app.DisposeAsync();
-        _app = null;
-    }
-
-    /// <summary>The outer host owns the process lifetime; the router's inner application just follows it.</summary>
-    private sealed class NoHostLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    }
 }

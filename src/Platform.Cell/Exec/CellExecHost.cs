@@ -3,16 +3,13 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
+using Platform.Hosting;
 using Platform.Sandbox;
 using Platform.Sandbox.Exec;
 
@@ -29,7 +26,7 @@ public sealed class CellExecHost(
     InstanceManager instances,
     ISandbox sandbox,
     ILoggerFactory loggerFactory,
-    IOptions<CellOptions> options) : IHostedService, IAsyncDisposable
+    IOptions<CellOptions> options) : InnerWebApplication(loggerFactory)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -38,7 +35,6 @@ public sealed class CellExecHost(
 
     private readonly ILogger _logger = loggerFactory.CreateLogger<CellExecHost>();
     private readonly CellOptions _options = options.Value;
-    private WebApplication? _app;
 
     /// <summary>The bearer token callers must present.</summary>
     public string Token { get; } = string.IsNullOrEmpty(options.Value.ExecSecret)
@@ -48,22 +44,13 @@ public sealed class CellExecHost(
     /// <summary>Where the API reaches this listener, once started; null before (or when it failed to start).</summary>
     public string? AdvertisedUrl { get; private set; }
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    protected override string ListenUrl => _options.ExecUrl;
+
+    protected override void Configure(WebApplication app) => app.MapPost("/v1/instances/{instanceId:guid}/exec", ExecAsync);
+
+    protected override void OnStarted()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
-        {
-            Args = [],
-            ApplicationName = typeof(CellExecHost).Assembly.GetName().Name,
-        });
-        builder.WebHost.UseUrls(_options.ExecUrl);
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddSingleton<IHostLifetime, NoHostLifetime>();
-        var app = builder.Build();
-        app.MapPost("/v1/instances/{instanceId:guid}/exec", ExecAsync);
-        await app.StartAsync(cancellationToken);
-        _app = app;
-        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        var bound = Urls.FirstOrDefault();
         AdvertisedUrl = _options.ExecAdvertiseUrl is { Length: > 0 } advertised ? advertised.TrimEnd('/') : Advertise(bound, _options.Host);
         _logger.LogInformation("Cell exec listener on {Bound}, advertised as {Url}", bound, AdvertisedUrl);
     }
@@ -154,23 +141,5 @@ public sealed class CellExecHost(
         response.StatusCode = status;
         response.ContentType = "application/json";
         await response.WriteAsync(JsonSerializer.Serialize(new ExecFrame(Error: message), Json));
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (_app is not null) await _app.StopAsync(cancellationToken);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_app is not null) await _app.DisposeAsync();
-        _app = null;
-    }
-
-    /// <summary>The outer host owns the process lifetime; this inner application just follows it.</summary>
-    private sealed class NoHostLifetime : IHostLifetime
-    {
-        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
