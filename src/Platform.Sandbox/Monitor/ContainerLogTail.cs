@@ -16,7 +16,7 @@ internal static class ContainerLogTail
     private static readonly TimeSpan SlowPoll = TimeSpan.FromMilliseconds(250);
 
     public static async Task RunAsync(string path, LogCursor from, PositionedOutputHandler output, Func<bool> exited,
-        TimeProvider time, ILogger logger, string id, CancellationToken cancellationToken)
+        WatchPace pace, TimeProvider time, ILogger logger, string id, CancellationToken cancellationToken)
     {
         await Task.Yield();
         FileStream? file = null;
@@ -79,7 +79,7 @@ internal static class ContainerLogTail
 
                 if (!readAny && wasExited) return;
                 delay = readAny ? FastPoll : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, SlowPoll.Ticks));
-                await Task.Delay(delay, time, cancellationToken);
+                await pace.WaitAsync(delay, time, cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested) { }
