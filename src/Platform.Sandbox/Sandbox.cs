@@ -181,19 +181,24 @@ public sealed partial class Sandbox : ISandbox
         var stopReading = CancellationTokenSource.CreateLinkedTokenSource(_release.Token);
         var exitSeen = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
         var pace = new WatchPace();
+        // The monitor exits right after writing the exit file: its end hurries the watchers, which then see it at once.
+        // A monitor that died without one (killed) only wakes them: the exit poll then follows the init's pid, slowly.
+        var notified = info.MonitorPid is { } monitor && ProcessExitNotifier.Shared?.Watch(monitor, info.MonitorStartTime,
+            () => { if (File.Exists(MonitorFiles.ExitFile(paths))) pace.Hurry(); else pace.Wake(); }) == true;
         var reader = ContainerLogTail.RunAsync(MonitorFiles.Log(paths), from, output, () => exitSeen.Task.IsCompleted,
             pace, _time, _logger, paths.Id, stopReading.Token);
-        var exited = WatchAsync(paths, info, exitSeen, reader, pace, stopReading.Token);
+        var exited = WatchAsync(paths, info, exitSeen, reader, pace, notified, stopReading.Token);
         var live = new LiveContainer(info.Pid ?? 0, exited, stopReading, pace);
         _live[paths.Id] = live;
         return live;
     }
 
     private async Task<ContainerExit> WatchAsync(ContainerPaths paths, ContainerInfo info,
-        TaskCompletionSource<ContainerExit> exitSeen, Task reader, WatchPace pace, CancellationToken stopReading)
+        TaskCompletionSource<ContainerExit> exitSeen, Task reader, WatchPace pace, bool notified, CancellationToken stopReading)
     {
         var id = paths.Id;
-        var exit = await WaitForExitFileAsync(paths, info, pace, stopReading);
+        // Told of the monitor's end, the exit-file poll is only a fallback and can be slow.
+        var exit = await WaitForExitFileAsync(paths, info, pace, TimeSpan.FromMilliseconds(notified ? 1000 : 100), stopReading);
         exitSeen.TrySetResult(exit);
         pace.Hurry(); // the reader drains the log now rather than at its next slow poll
         // The monitor has written every line before its exit file; bound the wait in case the reader is stuck.
@@ -208,11 +213,12 @@ public sealed partial class Sandbox : ISandbox
     }
 
     /// <summary>
-    /// Polls for the monitor's exit file (cheap: one stat per container every 100 ms, every 2 ms while it is being
-    /// stopped). Should the monitor itself be gone without one (killed), the container's end is watched through its
-    /// init's pid and its status is unknown.
+    /// Polls for the monitor's exit file (cheap: one stat per container every <paramref name="atRest"/>, every 2 ms
+    /// once hurried: being stopped, or its monitor gone). Should the monitor itself be gone without one (killed),
+    /// the container's end is watched through its init's pid and its status is unknown.
     /// </summary>
-    private async Task<ContainerExit> WaitForExitFileAsync(ContainerPaths paths, ContainerInfo info, WatchPace pace, CancellationToken cancellationToken)
+    private async Task<ContainerExit> WaitForExitFileAsync(ContainerPaths paths, ContainerInfo info, WatchPace pace, TimeSpan atRest,
+        CancellationToken cancellationToken)
     {
         bool OomKilled() => _cgroups.OomKillCount(info.CgroupsPath) > 0 || File.Exists(MonitorFiles.OomFile(paths));
         var warned = false;
@@ -236,7 +242,7 @@ public sealed partial class Sandbox : ISandbox
                     warned = true;
                 }
             }
-            try { await pace.WaitAsync(TimeSpan.FromMilliseconds(100), _time, cancellationToken); }
+            try { await pace.WaitAsync(atRest, _time, cancellationToken); }
             catch (OperationCanceledException) when (!_release.IsCancellationRequested)
             {
                 // Destroyed before it exited by itself: whatever the exit file says by now, else killed.

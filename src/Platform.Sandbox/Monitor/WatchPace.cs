@@ -18,8 +18,12 @@ internal sealed class WatchPace
     public void Hurry()
     {
         _hurried = true;
-        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        Wake();
     }
+
+    /// <summary>The waits under way end now; later ones keep their pace.</summary>
+    public void Wake() =>
+        Interlocked.Exchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Waits <paramref name="atRest"/>, or <see cref="Hurried"/> once hurried, or until <see cref="Hurry"/> is called.</summary>
     public async Task WaitAsync(TimeSpan atRest, TimeProvider time, CancellationToken cancellationToken)

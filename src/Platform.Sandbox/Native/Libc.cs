@@ -12,6 +12,7 @@ internal static partial class Libc
 
     public const int EINTR = 4;
     public const int ENOENT = 2;
+    public const int ESRCH = 3;
     public const int ECHILD = 10;
     public const int EEXIST = 17;
     public const int EINVAL = 22;
@@ -46,6 +47,31 @@ internal static partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
+
+    /// <summary>pidfd_open(2) (Linux 5.3): a descriptor that becomes readable when the process ends.</summary>
+    public static int PidfdOpen(int pid) => (int)Syscall(SYS_pidfd_open, pid, 0);
+    private const long SYS_pidfd_open = 434; // the same number on every architecture (added after the tables were unified)
+
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, long arg1, long arg2);
+
+    public const int EPOLL_CLOEXEC = 0x80000;
+    public const int EPOLL_CTL_ADD = 1;
+    public const int EPOLL_CTL_DEL = 2;
+    public const uint EPOLLIN = 0x1;
+
+    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
+    public static partial int EpollCreate1(int flags);
+
+    /// <summary>epoll_ctl(2) with a struct epoll_event laid out by <see cref="EpollEvent"/>.</summary>
+    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
+    public static unsafe partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+
+    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
+    public static unsafe partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
 
     [LibraryImport(Lib, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Mknod(string path, uint mode, ulong device);
