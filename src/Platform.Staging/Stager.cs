@@ -82,6 +82,9 @@ public sealed class Stager(
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755, whatever the umask
         // The build cache outlives the build (Cloud Foundry's CACHE_DIR): one per app on this host.
         var cacheDir = Directory.CreateDirectory(Path.Combine(_options.CacheDir, "apps", request.AppId.ToString("N"))).FullName;
+        // The stack layer (packed once per machine, then checked against a walk of the rootfs: ~100 ms) is made
+        // ready beside the buildpack's steps rather than after them.
+        var stackPacking = Task.Run(() => stackLayer.GetAsync(log.Write, ct), ct);
         try
         {
             await UnpackPackageAsync(request, work, appDir, log, ct);
@@ -122,7 +125,7 @@ public sealed class Stager(
 
             log.Write("-----> Packing the droplet");
             var appLayer = await layerFiles.PackAsync(dropletRoot, "", [], Path.Combine(work, "app.tar.gz"), ct);
-            var stackPacked = await stackLayer.GetAsync(log.Write, ct);
+            var stackPacked = await stackPacking;
             // Uploaded only now, after every step succeeded: a failed build stores nothing.
             await layerFiles.UploadAsync(stackPacked, ct);
             foreach (var d in dependencies) await layerFiles.UploadAsync(d.Layer, ct);
@@ -137,6 +140,9 @@ public sealed class Stager(
         }
         finally
         {
+            // A failed build does not wait for the stack layer; its own failure, if any, is the next build's to report.
+            _ = stackPacking.ContinueWith(t => logger.LogWarning(t.Exception, "preparing the stack layer failed"),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             try
             {
                 Directory.Delete(work, recursive: true);

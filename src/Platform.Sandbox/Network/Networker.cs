@@ -179,9 +179,13 @@ public sealed partial class Networker
     {
         var ns = NamespaceNameFor(id);
         var offsets = _addresses.HeldBy(id).ToList();
+        var ports = _ports.HeldBy(id).ToList();
         foreach (var offset in offsets.DefaultIfEmpty(-1))
             await RemoveDevicesAsync(ns, offset >= 0 ? VethName((uint)offset) : null, cancellationToken);
-        await RemoveRulesAsync(id, cancellationToken);
+        // Rules are written only after both reservations are on disk: with neither held there are none, and the
+        // iptables-save that looks for them (10-40 ms, under the xtables lock) is skipped. Most staging steps and
+        // every destroy-before-create have no network.
+        if (offsets.Count > 0 || ports.Count > 0) await RemoveRulesAsync(id, cancellationToken);
         _addresses.ReleaseAll(id);
         _ports.ReleaseAll(id);
     }
