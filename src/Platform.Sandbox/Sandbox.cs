@@ -41,7 +41,8 @@ public sealed partial class Sandbox : ISandbox
     /// A container this process watches (started or adopted): its exit task and log reader are in memory.
     /// <paramref name="StopReading"/> ends the log reader when the container is destroyed.
     /// </summary>
-    private sealed record LiveContainer(int Pid, Task<ContainerExit> Exited, CancellationTokenSource StopReading, WatchPace Pace);
+    /// <param name="Notified">Its monitor's end is told by the <see cref="ProcessExitNotifier"/> (else only polls see it).</param>
+    private sealed record LiveContainer(int Pid, Task<ContainerExit> Exited, CancellationTokenSource StopReading, WatchPace Pace, bool Notified);
 
     public Sandbox(IOptions<SandboxOptions> options, ILogger<Sandbox>? logger = null, TimeProvider? timeProvider = null)
     {
@@ -188,7 +189,7 @@ public sealed partial class Sandbox : ISandbox
         var reader = ContainerLogTail.RunAsync(MonitorFiles.Log(paths), from, output, () => exitSeen.Task.IsCompleted,
             pace, _time, _logger, paths.Id, stopReading.Token);
         var exited = WatchAsync(paths, info, exitSeen, reader, pace, notified, stopReading.Token);
-        var live = new LiveContainer(info.Pid ?? 0, exited, stopReading, pace);
+        var live = new LiveContainer(info.Pid ?? 0, exited, stopReading, pace, notified);
         _live[paths.Id] = live;
         return live;
     }
@@ -344,7 +345,8 @@ public sealed partial class Sandbox : ISandbox
         var runtime = RuntimeFor(info?.Runtime);
         if (runtime.HasState(id))
         {
-            live?.Pace.Hurry(); // its end is noticed within milliseconds, not at the next slow poll
+            // Its end must be noticed within milliseconds: the notifier does that; without it, the polls are hurried.
+            if (live is { Notified: false }) live.Pace.Hurry();
             if (IsRunning(info, live))
             {
                 await runtime.KillAsync(id, "TERM", cancellationToken);

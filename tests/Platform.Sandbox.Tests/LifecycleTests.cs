@@ -30,6 +30,31 @@ public sealed class LifecycleTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task An_exit_is_reported_at_once_and_a_killed_monitor_leaves_the_end_to_the_init_pid_watch()
+    {
+        // Exits by itself: its monitor's end (the exit notifier) reports the code.
+        var quick = SandboxFixture.NewId("quick");
+        var exited = await fx.Sandbox.StartAsync(fx.Spec(quick, "exit 3"), (_, _) => { }, CancellationToken.None);
+        Assert.Equal(3, (await Wait.Bounded(exited.Exited)).ExitCode);
+        await fx.Sandbox.DestroyAsync(quick, TimeSpan.Zero, CancellationToken.None);
+
+        // Its monitor killed: the container runs on unrecorded; when its init ends, the end is seen, status unknown.
+        var id = SandboxFixture.NewId("orphan");
+        var container = await fx.Sandbox.StartAsync(fx.Spec(id, "exec sleep 300"), (_, _) => { }, CancellationToken.None);
+        try
+        {
+            var info = await fx.Sandbox.InspectAsync(id, CancellationToken.None);
+            Assert.True(Native.Libc.Kill(info!.MonitorPid!.Value, 9) == 0);
+            await Task.Delay(300);
+            Assert.False(container.Exited.IsCompleted); // a dead monitor is not a dead container
+            Assert.True(Native.Libc.Kill(container.Pid, 9) == 0);
+            var exit = await Wait.Bounded(container.Exited);
+            Assert.Equal(-1, exit.ExitCode);
+        }
+        finally { await fx.Sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None); }
+    }
+
+    [Fact]
     public async Task A_half_created_container_is_cleaned_up_by_destroy()
     {
         // What a crash in the middle of StartAsync can leave: a directory with a truncated state file, a mount,
