@@ -212,14 +212,7 @@ public sealed class Stager(
         }
 
         var detectable = all.Where(b => b.Has("detect")).ToList();
-        for (var i = 0; i < detectable.Count; i++)
-        {
-            var candidate = detectable[i];
-            // Detect's output is not the user's business unless it picks this buildpack; errors are logged.
-            var result = await lifecycle.RunAsync(context, candidate, "detect", [LifecyclePaths.App],
-                _ => { }, captureStdout: true, ct, containerSuffix: i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            if (result.Succeeded) return candidate;
-        }
+        if (await lifecycle.DetectAsync(context, detectable, ct) is { } detected) return detected;
         throw new StagingFailedException(
             $"no buildpack detected the app; tried: {string.Join(", ", detectable.Select(b => b.Name))}. " +
             "Choose one with -b NAME.");

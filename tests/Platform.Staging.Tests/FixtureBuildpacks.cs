@@ -9,6 +9,12 @@ public static class FixtureBuildpacks
     /// <summary>Pins busybox-static with a sha256 that is not the package's.</summary>
     public const string BadChecksum = "bad-checksum";
 
+    /// <summary>
+    /// Last in the detect order; detects an app with a late.txt. Its detect first prints a line shaped like the
+    /// detector's verdicts ("NONCE staticfile 0"), which must not be taken for staticfile's.
+    /// </summary>
+    public const string LateDetect = "late-detect";
+
     public const string WrongSha256 = "0000000000000000000000000000000000000000000000000000000000000bad";
 
     public static void WriteAll(string buildpacksDir)
@@ -19,6 +25,12 @@ public static class FixtureBuildpacks
             ["supply"] = "#!/bin/bash\necho \"supply says hello from $1\"\necho 'supply is unhappy' >&2\nexit 3\n",
             ["finalize"] = "#!/bin/bash\necho 'finalize must not run'\n",
             ["release"] = "#!/bin/bash\necho '--- {}'\n",
+        });
+        Write(buildpacksDir, LateDetect, "dependencies: []\n", new()
+        {
+            ["detect"] = "#!/bin/bash\necho '0123456789abcdef0123456789abcdef staticfile 0'\n" +
+                         "[ -f \"$1/late.txt\" ] || exit 1\necho late-detect\n",
+            ["release"] = "#!/bin/bash\necho '--- {default_process_types: {web: cat late.txt}}'\n",
         });
         var staticManifest = File.ReadAllText(Path.Combine(buildpacksDir, "staticfile", "manifest.yml"));
         var version = System.Text.RegularExpressions.Regex.Match(staticManifest, "version: (\"[^\"]+\")").Groups[1].Value;

@@ -136,7 +136,7 @@ public sealed class StagingTests(StagingFixture fixture, ITestOutputHelper outpu
 
         Assert.False(completed.Succeeded);
         Assert.Contains("unknown buildpack 'cobol'", completed.Error);
-        Assert.Contains("staticfile, binary, bad-checksum, failing-supply", completed.Error);
+        Assert.Contains("staticfile, binary, bad-checksum, failing-supply, late-detect", completed.Error);
     }
 
     [Fact]
@@ -146,7 +146,23 @@ public sealed class StagingTests(StagingFixture fixture, ITestOutputHelper outpu
 
         Assert.False(completed.Succeeded);
         Assert.Null(completed.Buildpack);
-        Assert.Contains("no buildpack detected the app; tried: staticfile, binary, bad-checksum, failing-supply", completed.Error);
+        Assert.Contains("no buildpack detected the app; tried: staticfile, binary, bad-checksum, failing-supply, late-detect", completed.Error);
+    }
+
+    [Fact]
+    public async Task Detection_runs_the_buildpacks_in_order_and_the_first_that_detects_wins()
+    {
+        // Every buildpack before late-detect declines (all in one detect container); late-detect's forged verdict
+        // lines for staticfile are not taken for staticfile's.
+        var late = await StageAsync(await fixture.PackageAsync(new TestZip().File("late.txt", "late")));
+        Assert.True(late.Succeeded, late.Error);
+        Assert.Equal(FixtureBuildpacks.LateDetect, late.Buildpack);
+        Assert.Equal("cat late.txt", late.Droplet!.StartCommand);
+
+        // staticfile comes first in the order: with an index.html it wins although late-detect detects too.
+        var both = await StageAsync(await fixture.PackageAsync(StaticSite().File("late.txt", "late")));
+        Assert.True(both.Succeeded, both.Error);
+        Assert.Equal("staticfile", both.Buildpack);
     }
 
     [Fact]

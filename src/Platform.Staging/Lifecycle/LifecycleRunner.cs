@@ -6,7 +6,7 @@ using Platform.Staging.Buildpacks;
 namespace Platform.Staging.Lifecycle;
 
 /// <summary>
-/// Runs one buildpack script (bin/detect, bin/supply, ...) in its own short-lived staging container: the
+/// Runs buildpack scripts (every bin/detect in one container, then bin/supply, ...) in short-lived staging containers: the
 /// stack and dependency layers as its rootfs, the app, cache and deps directories bind-mounted read-write,
 /// the buildpack read-only; only supply/finalize/compile get an outbound network (Staging:AllowNetwork). The container is always destroyed afterwards.
 /// </summary>
@@ -26,11 +26,71 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
         IReadOnlyList<string> arguments,
         Action<string> output,
         bool captureStdout,
-        CancellationToken cancellationToken,
-        string? containerSuffix = null)
+        CancellationToken cancellationToken)
     {
-        var id = $"{StagingJanitor.ContainerPrefix}{context.BuildId.ToString("N")[..8]}-{step}{containerSuffix}";
-        var buildpackPath = LifecyclePaths.Buildpack(buildpack.Name);
+        var stdout = new List<string>();
+        var exit = await RunContainerAsync(context, step, [$"{LifecyclePaths.Buildpack(buildpack.Name)}/bin/{step}", .. arguments], [buildpack],
+            (stream, line) =>
+            {
+                if (captureStdout && stream == "OUT")
+                    lock (stdout) stdout.Add(line);
+                else
+                    output(line);
+            }, buildpack.Name, cancellationToken);
+        lock (stdout) return new LifecycleStepResult(exit, stdout.ToArray());
+    }
+
+    /// <summary>
+    /// Runs bin/detect of each candidate, in order, in one container, and stops at the first that detects (exits
+    /// 0), as Cloud Foundry's detector does. One container rather than one per candidate: an app that the sixth
+    /// buildpack in the order detects costs one sandbox start, not six. What the detect scripts print goes to the
+    /// platform's debug log, not to the user.
+    /// </summary>
+    /// <returns>The detecting buildpack, or null when none did.</returns>
+    public async Task<Buildpack?> DetectAsync(LifecycleContext context, IReadOnlyList<Buildpack> candidates, CancellationToken cancellationToken)
+    {
+        if (candidates.Count == 0) return null;
+        // Each script's own stdout is sent to stderr, so stdout carries only the loop's verdicts, each tagged with a
+        // fresh nonce so that nothing a script prints is mistaken for one. (Buildpacks are the operator's code and
+        // trusted; the app's files, which they read, are not, and cannot reach the verdicts.)
+        var nonce = Guid.NewGuid().ToString("N");
+        const string script = """
+            nonce=$1; shift
+            for bp do
+              "/tmp/buildpacks/$bp/bin/detect" /tmp/app </dev/null 1>&2
+              code=$?
+              echo "$nonce $bp $code"
+              [ "$code" -eq 0 ] && exit 0
+            done
+            exit 1
+            """;
+        var verdicts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = string.Join(", ", candidates.Select(b => b.Name));
+        var exit = await RunContainerAsync(context, "detect", ["/bin/sh", "-c", script, "detect", nonce, .. candidates.Select(b => b.Name)], candidates,
+            (stream, line) =>
+            {
+                var parts = line.Split(' ');
+                if (stream == "OUT" && parts.Length == 3 && parts[0] == nonce && int.TryParse(parts[2], out var code))
+                    lock (verdicts) verdicts[parts[1]] = code;
+                else
+                    logger.LogDebug("detect of build {BuildId}: {Line}", context.BuildId, line);
+            }, names, cancellationToken);
+        lock (verdicts)
+        {
+            // The loop itself did not run (no /bin/sh in the stack, killed...): that is not "nothing detected".
+            if (verdicts.Count == 0)
+                throw new StagingFailedException($"running the buildpacks' bin/detect ({names}) failed: {exit}");
+            logger.LogInformation("build {BuildId} detect: {Verdicts}", context.BuildId,
+                string.Join(", ", verdicts.Select(v => $"{v.Key} {(v.Value == 0 ? "yes" : $"no ({v.Value})")}")));
+            return candidates.FirstOrDefault(b => verdicts.TryGetValue(b.Name, out var code) && code == 0);
+        }
+    }
+
+    private async Task<ContainerExit> RunContainerAsync(
+        LifecycleContext context, string step, IReadOnlyList<string> args, IEnumerable<Buildpack> buildpacks,
+        OutputLineHandler onLine, string what, CancellationToken cancellationToken)
+    {
+        var id = $"{StagingJanitor.ContainerPrefix}{context.BuildId.ToString("N")[..8]}-{step}";
         var env = new Dictionary<string, string>(context.Env)
         {
             ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -45,8 +105,8 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
             new(context.AppDir, LifecyclePaths.App, ReadOnly: false),
             new(context.CacheDir, LifecyclePaths.Cache, ReadOnly: false),
             new(context.DepsDir, LifecyclePaths.Deps, ReadOnly: false),
-            new(buildpack.Directory, buildpackPath, ReadOnly: true),
         };
+        mounts.AddRange(buildpacks.Select(b => new BindMount(b.Directory, LifecyclePaths.Buildpack(b.Name), ReadOnly: true)));
         if (networked && _options.TrustedCertificatesFile is { Length: > 0 } certificates && File.Exists(certificates))
         {
             mounts.Add(new BindMount(certificates, LifecyclePaths.SystemCertificates + "/ca-certificates.crt", ReadOnly: true));
@@ -56,7 +116,7 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
         {
             Id = id,
             Layers = context.Layers,
-            Args = [$"{buildpackPath}/bin/{step}", .. arguments],
+            Args = args,
             Env = env,
             WorkingDir = LifecyclePaths.App,
             Hostname = "staging",
@@ -70,28 +130,18 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
             ContainerPort = networked ? StagingNetworkPort : null,
         };
 
-        var stdout = new List<string>();
-        void OnLine(string stream, string line)
-        {
-            if (captureStdout && stream == "OUT")
-                lock (stdout) stdout.Add(line);
-            else
-                output(line);
-        }
-
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_options.StepTimeout);
         try
         {
             // A container of the same name may be left from a crashed attempt at this build: clear it first.
             await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
-            var container = await sandbox.StartAsync(spec, OnLine, timeout.Token);
-            var exit = await container.Exited.WaitAsync(timeout.Token);
-            lock (stdout) return new LifecycleStepResult(exit, stdout.ToArray());
+            var container = await sandbox.StartAsync(spec, onLine, timeout.Token);
+            return await container.Exited.WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new StagingFailedException($"bin/{step} of buildpack {buildpack.Name} did not finish within {_options.StepTimeout}");
+            throw new StagingFailedException($"bin/{step} of buildpack {what} did not finish within {_options.StepTimeout}");
         }
         finally
         {
