@@ -223,6 +223,7 @@ public sealed partial class Sandbox : ISandbox
     {
         bool OomKilled() => _cgroups.OomKillCount(info.CgroupsPath) > 0 || File.Exists(MonitorFiles.OomFile(paths));
         var warned = false;
+        Task<int?>? orphanStatus = null;
         while (true)
         {
             if (ConmonMonitor.ReadExit(paths, OomKilled) is { } exit)
@@ -235,15 +236,24 @@ public sealed partial class Sandbox : ISandbox
             {
                 if (info.MonitorPid is { } gone) ConmonMonitor.ReapIfChild(gone);
                 if (ConmonMonitor.ReadExit(paths, OomKilled) is { } late) return late;
-                if (info.Pid is not { } pid || !ProcessExit.IsAlive(pid, info.PidStartTime))
-                    return new ContainerExit(-1, null, OomKilled());
+                if (info.Pid is not { } pid) return new ContainerExit(-1, null, OomKilled());
+                // Its monitor gone, the init is reparented to the nearest subreaper: us, when this process started
+                // the monitor. Then waitpid gives its real status (and reaps it); otherwise its pid is watched and
+                // how it ended is unknown.
+                orphanStatus ??= ProcessExit.WaitAsync(pid, info.PidStartTime);
+                if (orphanStatus.IsCompleted) return ProcessExit.Decode(await orphanStatus, OomKilled());
                 if (!warned)
                 {
                     _logger.LogWarning("The monitor of container {Id} is gone while its process {Pid} runs: its output is no longer recorded", paths.Id, pid);
                     warned = true;
                 }
             }
-            try { await pace.WaitAsync(atRest, _time, cancellationToken); }
+            try
+            {
+                var wait = pace.WaitAsync(atRest, _time, cancellationToken);
+                if (orphanStatus is not null) await Task.WhenAny(wait, orphanStatus);
+                if (orphanStatus is not { IsCompleted: true }) await wait;
+            }
             catch (OperationCanceledException) when (!_release.IsCancellationRequested)
             {
                 // Destroyed before it exited by itself: whatever the exit file says by now, else killed.
