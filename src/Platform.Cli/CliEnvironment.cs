@@ -10,6 +10,9 @@ public sealed class CliEnvironment
     public required TextWriter Err { get; init; }
     public TextReader In { get; init; } = TextReader.Null;
 
+    /// <summary>Standard input as bytes (for `plat exec --stdin`).</summary>
+    public Func<Stream> OpenStdin { get; init; } = () => Stream.Null;
+
     /// <summary>Whether a person is at the keyboard: prompts are allowed only then.</summary>
     public bool Interactive { get; init; }
 
@@ -29,6 +32,7 @@ public sealed class CliEnvironment
         Out = Console.Out,
         Err = Console.Error,
         In = Console.In,
+        OpenStdin = Console.OpenStandardInput,
         Interactive = !Console.IsInputRedirected && !Console.IsOutputRedirected,
         ErrIsTerminal = !Console.IsErrorRedirected,
         ReadSecret = Console.IsInputRedirected ? null : ConsoleSecret.Read,

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Platform.Contracts;
@@ -92,6 +93,58 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
 
         var events = await api.GetFromJsonAsync<List<EventResponse>>($"/v1/apps/{App}/events", Json);
         Assert.Contains(events!, e => e.Type == "app.exec" && e.Actor == "admin" && e.Description.Contains("cat /proc/1/cmdline"));
+    }
+
+    [Fact]
+    public async Task Exec_with_stdin_gives_the_command_those_bytes_and_without_it_an_empty_stdin()
+    {
+        using var api = await Platd.ApiClientAsync();
+        await WaitForInstanceAsync(api, _ => true, "a running instance");
+
+        // plat exec --stdin: a script through sh, and binary bytes checked by their sha256 inside the instance.
+        var script = await Platd.PlatAsync(["exec", App, "--stdin", "--", "sh"], stdin: "echo from-script; exit 4\n"u8.ToArray());
+        Assert.True(script.ExitCode == 4, script.ToString());
+        Assert.Equal("from-script\n", script.Stdout);
+        var binary = RandomNumberGenerator.GetBytes(300_000);
+        var sum = await Platd.PlatAsync(["exec", App, "--stdin", "--", "sha256sum"], stdin: binary);
+        Assert.True(sum.ExitCode == 0, sum.ToString());
+        Assert.StartsWith(Convert.ToHexStringLower(SHA256.HashData(binary)), sum.Stdout);
+
+        // Without --stdin the command reads end of file at once, whatever plat's own stdin holds.
+        var none = await Platd.PlatAsync(["exec", App, "--", "wc", "-c"], stdin: "not for the command"u8.ToArray());
+        Assert.Equal("0", none.Stdout.Trim());
+
+        // 1 MiB in while 1 MiB comes out (cat echoes it): input and output flow together, nothing waits for ever.
+        var mebibyte = RandomNumberGenerator.GetBytes(ExecRequest.MaxStdinBytes);
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/apps/{App}/exec")
+        {
+            Content = JsonContent.Create(new ExecRequest(["cat"], 0, Convert.ToBase64String(mebibyte)), options: Json),
+        };
+        using var response = await api.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var echoed = new MemoryStream();
+        ExecFrame? last = null;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            var frame = JsonSerializer.Deserialize<ExecFrame>(line, Json)!;
+            if (frame.Data is not null) echoed.Write(Convert.FromBase64String(frame.Data));
+            else last = frame;
+        }
+        Assert.Equal(0, last?.ExitCode);
+        Assert.True(mebibyte.AsSpan().SequenceEqual(echoed.ToArray()), $"echoed {echoed.Length} bytes, not the 1 MiB sent");
+
+        // Bad stdin: over the limit, or not base64 (400 from the API); over the limit in plat, refused before sending.
+        var tooBig = await api.PostAsJsonAsync($"/v1/apps/{App}/exec",
+            new ExecRequest(["cat"], 0, Convert.ToBase64String(new byte[ExecRequest.MaxStdinBytes + 1])), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
+        Assert.Contains("at most 1048576 bytes", await tooBig.Content.ReadAsStringAsync());
+        var notBase64 = await api.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["cat"], 0, "not base64!"), Json);
+        Assert.Equal(HttpStatusCode.BadRequest, notBase64.StatusCode);
+        Assert.Contains("base64", await notBase64.Content.ReadAsStringAsync());
+        var cliTooBig = await Platd.PlatAsync(["exec", App, "--stdin", "--", "cat"], stdin: new byte[ExecRequest.MaxStdinBytes + 1]);
+        Assert.Equal(1, cliTooBig.ExitCode);
+        Assert.Contains("--stdin takes at most 1 MiB", cliTooBig.Stderr);
     }
 
     [Fact]

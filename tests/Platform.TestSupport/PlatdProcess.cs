@@ -228,11 +228,12 @@ public sealed class PlatdProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the real `plat` with this platd's PLAT_HOME.</summary>
-    public Task<CommandResult> PlatAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+    public Task<CommandResult> PlatAsync(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null,
+        byte[]? stdin = null)
     {
         var all = new Dictionary<string, string> { ["PLAT_HOME"] = PlatHome };
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) all[k] = v;
-        return CommandResult.RunAsync("dotnet", [CliDll, .. args], all, timeout ?? TimeSpan.FromMinutes(5));
+        return CommandResult.RunAsync("dotnet", [CliDll, .. args], all, timeout ?? TimeSpan.FromMinutes(5), stdin);
     }
 
     /// <summary>An HttpClient for the API, authenticated as the bootstrap admin.</summary>
@@ -288,8 +289,9 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
 {
     public override string ToString() => $"exit {ExitCode}\nstdout:\n{Stdout}\nstderr:\n{Stderr}";
 
+    /// <param name="stdin">Written to the command's standard input, which is then closed (empty when null).</param>
     public static async Task<CommandResult> RunAsync(string file, IEnumerable<string> args,
-        IDictionary<string, string>? env = null, TimeSpan? timeout = null)
+        IDictionary<string, string>? env = null, TimeSpan? timeout = null, byte[]? stdin = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -300,9 +302,15 @@ public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            try { await p.StandardInput.BaseStream.WriteAsync(stdin); }
+            catch (IOException) { /* it exited (or stopped reading) first */ }
+        }
+        try { p.StandardInput.Close(); }
+        catch (IOException) { }
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(5));
         try
         {

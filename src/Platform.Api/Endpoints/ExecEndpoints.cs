@@ -72,7 +72,7 @@ public static class ExecEndpoints
         var logger = loggers.CreateLogger(typeof(ExecEndpoints));
         var cellRequest = new HttpRequestMessage(HttpMethod.Post, $"{execUrl.TrimEnd('/')}/v1/instances/{instance.Id}/exec")
         {
-            Content = JsonContent.Create(new ExecRequest(body!.Command, body.Index), options: Json),
+            Content = JsonContent.Create(new ExecRequest(body!.Command, body.Index, body.Stdin), options: Json),
         };
         cellRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cell.ExecToken);
         HttpResponseMessage cellResponse;
@@ -118,7 +118,7 @@ public static class ExecEndpoints
         if (command.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a)) > MaxCommandBytes)
             return $"command may be at most {MaxCommandBytes} bytes";
         if (body.Index < 0) return $"index must be 0 or more, not {body.Index}";
-        return null;
+        return body.DecodeStdin().Error;
     }
 
     private static string Describe(IReadOnlyList<string> command)

@@ -83,6 +83,12 @@ public sealed class CellExecHost(
             await WriteErrorAsync(response, StatusCodes.Status400BadRequest, "command must be a non-empty list of arguments without NUL");
             return;
         }
+        var (stdin, stdinError) = body.DecodeStdin();
+        if (stdinError is not null)
+        {
+            await WriteErrorAsync(response, StatusCodes.Status400BadRequest, stdinError);
+            return;
+        }
         if (!instances.Report().Any(r => r.InstanceId == instanceId && r.State == InstanceState.Running))
         {
             await WriteErrorAsync(response, StatusCodes.Status404NotFound, $"instance {instanceId} is not running on this cell");
@@ -103,7 +109,7 @@ public sealed class CellExecHost(
         ExecFrame last;
         try
         {
-            var exitCode = await new ContainerExec(real).RunAsync(InstanceManager.ContainerId(instanceId), command,
+            var exitCode = await new ContainerExec(real).RunAsync(InstanceManager.ContainerId(instanceId), command, stdin,
                 (stream, data, token) => WriteFrameAsync(response,
                     new ExecFrame(stream == ExecStream.Stdout ? "stdout" : "stderr", Convert.ToBase64String(data.Span)), token), ct);
             last = new ExecFrame(ExitCode: exitCode);

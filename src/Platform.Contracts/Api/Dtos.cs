@@ -83,9 +83,32 @@ public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Act
 
 /// <summary>
 /// Body of POST /v1/apps/{name}/exec: run <see cref="Command"/> (argv, no shell) in instance <see cref="Index"/>.
-/// The answer is application/x-ndjson, one <see cref="ExecFrame"/> per line, streamed as the command runs.
+/// <see cref="Stdin"/>, base64, is the command's standard input (at most <see cref="MaxStdinBytes"/> bytes, then end
+/// of file); without it the command's stdin is empty. The answer is application/x-ndjson, one
+/// <see cref="ExecFrame"/> per line, streamed as the command runs.
 /// </summary>
-public sealed record ExecRequest(IReadOnlyList<string>? Command = null, int Index = 0);
+public sealed record ExecRequest(IReadOnlyList<string>? Command = null, int Index = 0, string? Stdin = null)
+{
+    public const int MaxStdinBytes = 1024 * 1024;
+
+    /// <summary>The stdin bytes, or an error when <see cref="Stdin"/> is not base64 or is too long.</summary>
+    public (byte[] Bytes, string? Error) DecodeStdin()
+    {
+        if (Stdin is null) return ([], null);
+        // Checked on the encoded length first: a huge body is refused before it is decoded.
+        if (Stdin.Length > (MaxStdinBytes + 2) / 3 * 4)
+            return ([], $"stdin may be at most {MaxStdinBytes} bytes (1 MiB)");
+        try
+        {
+            var bytes = Convert.FromBase64String(Stdin);
+            return bytes.Length > MaxStdinBytes ? ([], $"stdin may be at most {MaxStdinBytes} bytes (1 MiB)") : (bytes, null);
+        }
+        catch (FormatException)
+        {
+            return ([], "stdin must be base64");
+        }
+    }
+}
 
 /// <summary>
 /// One line of an exec stream: output (<see cref="Stream"/> "stdout" or "stderr", <see cref="Data"/> base64 bytes),

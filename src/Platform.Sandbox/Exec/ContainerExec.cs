@@ -27,7 +27,12 @@ public sealed class ContainerExec(Sandbox sandbox)
     /// comes, and returns its exit code (128+N when a signal N ended it, as a shell reports it).
     /// </summary>
     /// <exception cref="SandboxException">The container does not exist or is not running.</exception>
-    public async Task<int> RunAsync(string id, IReadOnlyList<string> command, ExecOutputHandler output, CancellationToken cancellationToken)
+    public Task<int> RunAsync(string id, IReadOnlyList<string> command, ExecOutputHandler output, CancellationToken cancellationToken) =>
+        RunAsync(id, command, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
+
+    /// <summary>As above, with <paramref name="stdin"/> as the command's standard input, then end of file.</summary>
+    public async Task<int> RunAsync(string id, IReadOnlyList<string> command, ReadOnlyMemory<byte> stdin, ExecOutputHandler output,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (command is not { Count: > 0 } || string.IsNullOrEmpty(command[0]))
@@ -46,7 +51,7 @@ public sealed class ContainerExec(Sandbox sandbox)
         await File.WriteAllTextAsync(processFile, ProcessSpec(await File.ReadAllTextAsync(paths.Config, cancellationToken), command), cancellationToken);
         try
         {
-            return await RunRuntimeExecAsync(runtime, id, processFile, output, cancellationToken);
+            return await RunRuntimeExecAsync(runtime, id, processFile, stdin, output, cancellationToken);
         }
         finally
         {
@@ -67,7 +72,8 @@ public sealed class ContainerExec(Sandbox sandbox)
     }
 
     private async Task<int> RunRuntimeExecAsync(
-        OciRuntime runtime, string id, string processFile, ExecOutputHandler output, CancellationToken cancellationToken)
+        OciRuntime runtime, string id, string processFile, ReadOnlyMemory<byte> stdin, ExecOutputHandler output,
+        CancellationToken cancellationToken)
     {
         var psi = runtime.StartInfo(["exec", "--process", processFile, id]);
         psi.RedirectStandardInput = true;
@@ -76,7 +82,10 @@ public sealed class ContainerExec(Sandbox sandbox)
         using var process = runtime.StartTracked(psi);
         try
         {
-            process.StandardInput.Close();
+            // Written beside the output pumps: a command that writes as it reads would otherwise fill its output pipe
+            // while we are still feeding it, and both would wait for ever. A command that exits without reading it
+            // all just closes the pipe: that is its business, not an error.
+            var input = FeedAsync(process.StandardInput.BaseStream, stdin, cancellationToken);
             var gate = new SemaphoreSlim(1, 1);
             var stdout = PumpAsync(process.StandardOutput.BaseStream, ExecStream.Stdout, output, gate, cancellationToken);
             var stderr = PumpAsync(process.StandardError.BaseStream, ExecStream.Stderr, output, gate, cancellationToken);
@@ -89,12 +98,27 @@ public sealed class ContainerExec(Sandbox sandbox)
                 await StopAsync(process);
                 throw;
             }
-            await Task.WhenAll(stdout, stderr);
+            await Task.WhenAll(stdout, stderr, input);
             return process.ExitCode;
         }
         finally
         {
             runtime.Untrack(process.Id);
+        }
+    }
+
+    private static async Task FeedAsync(Stream input, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (!bytes.IsEmpty) await input.WriteAsync(bytes, cancellationToken);
+        }
+        catch (IOException) { /* the command closed its stdin (or exited) before reading everything */ }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            try { await input.DisposeAsync(); }
+            catch (IOException) { }
         }
     }
 
