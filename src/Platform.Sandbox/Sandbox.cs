@@ -183,7 +183,7 @@ public sealed partial class Sandbox : ISandbox
         var exitSeen = new TaskCompletionSource<ContainerExit>(TaskCreationOptions.RunContinuationsAsynchronously);
         var pace = new WatchPace();
         // The monitor exits right after writing the exit file: its end hurries the watchers, which then see it at once.
-        // A monitor that died without one (killed) only wakes them: the exit poll then follows the init's pid, slowly.
+        // A monitor that died without one (killed) only wakes them: the exit watch then waits on the init instead.
         var notified = info.MonitorPid is { } monitor && ProcessExitNotifier.Shared?.Watch(monitor, info.MonitorStartTime,
             () => { if (File.Exists(MonitorFiles.ExitFile(paths))) pace.Hurry(); else pace.Wake(); }) == true;
         var reader = ContainerLogTail.RunAsync(MonitorFiles.Log(paths), from, output, () => exitSeen.Task.IsCompleted,
@@ -215,8 +215,9 @@ public sealed partial class Sandbox : ISandbox
 
     /// <summary>
     /// Polls for the monitor's exit file (cheap: one stat per container every <paramref name="atRest"/>, every 2 ms
-    /// once hurried: being stopped, or its monitor gone). Should the monitor itself be gone without one (killed),
-    /// the container's end is watched through its init's pid and its status is unknown.
+    /// once hurried: being stopped, or exited). Should the monitor itself be gone without one (killed), the
+    /// container's init is waited for instead: with waitpid when it was reparented to us, else through its pid,
+    /// and then its status is unknown.
     /// </summary>
     private async Task<ContainerExit> WaitForExitFileAsync(ContainerPaths paths, ContainerInfo info, WatchPace pace, TimeSpan atRest,
         CancellationToken cancellationToken)

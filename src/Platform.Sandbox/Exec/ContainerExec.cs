@@ -23,14 +23,11 @@ public sealed class ContainerExec(Sandbox sandbox)
     public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Runs <paramref name="command"/> (argv, no shell) in container <paramref name="id"/>, streaming its output as it
-    /// comes, and returns its exit code (128+N when a signal N ended it, as a shell reports it).
+    /// Runs <paramref name="command"/> (argv, no shell) in container <paramref name="id"/> with <paramref name="stdin"/>
+    /// as its standard input (then end of file; empty for none), streaming its output as it comes, and returns its
+    /// exit code (128+N when a signal N ended it, as a shell reports it).
     /// </summary>
     /// <exception cref="SandboxException">The container does not exist or is not running.</exception>
-    public Task<int> RunAsync(string id, IReadOnlyList<string> command, ExecOutputHandler output, CancellationToken cancellationToken) =>
-        RunAsync(id, command, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
-
-    /// <summary>As above, with <paramref name="stdin"/> as the command's standard input, then end of file.</summary>
     public async Task<int> RunAsync(string id, IReadOnlyList<string> command, ReadOnlyMemory<byte> stdin, ExecOutputHandler output,
         CancellationToken cancellationToken)
     {

@@ -12,8 +12,6 @@ internal sealed class WatchPace
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _hurried;
 
-    public bool IsHurried => _hurried;
-
     /// <summary>From now on every wait is short, and the waits under way end now.</summary>
     public void Hurry()
     {

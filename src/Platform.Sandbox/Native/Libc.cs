@@ -63,7 +63,7 @@ internal static partial class Libc
     [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
     public static partial int EpollCreate1(int flags);
 
-    /// <summary>epoll_ctl(2) with a struct epoll_event laid out by <see cref="EpollEvent"/>.</summary>
+    /// <summary>epoll_ctl(2); <paramref name="ev"/> is a struct epoll_event (its layout differs by architecture: see ProcessExitNotifier).</summary>
     [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
     public static unsafe partial int EpollCtl(int epfd, int op, int fd, byte* ev);
 

@@ -186,8 +186,9 @@ public sealed partial class Networker
         // iptables-save that looks for them (10-40 ms, under the xtables lock) is skipped. Most staging steps and
         // every destroy-before-create have no network.
         if (offsets.Count > 0 || ports.Count > 0) await RemoveRulesAsync(id, cancellationToken);
-        _addresses.ReleaseAll(id);
-        _ports.ReleaseAll(id);
+        // Read once above: the container's gate keeps anything else from reserving for this id meanwhile.
+        _addresses.Release(offsets);
+        _ports.Release(ports);
     }
 
     private static async Task RemoveDevicesAsync(string ns, string? veth, CancellationToken cancellationToken)

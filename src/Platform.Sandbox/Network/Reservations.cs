@@ -35,10 +35,10 @@ internal sealed class Reservations(string directory, long first, long last)
         throw new SandboxException($"no free value left in {first}..{last} ({directory})");
     }
 
-    /// <summary>Releases every value the owner holds.</summary>
-    public void ReleaseAll(string owner)
+    /// <summary>Releases the values (those <see cref="HeldBy"/> gave for an owner).</summary>
+    public void Release(IEnumerable<long> values)
     {
-        foreach (var value in HeldBy(owner)) File.Delete(Path.Combine(directory, value.ToString()));
+        foreach (var value in values) File.Delete(Path.Combine(directory, value.ToString()));
     }
 
     public IEnumerable<long> HeldBy(string owner)
