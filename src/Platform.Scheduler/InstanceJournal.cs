@@ -24,15 +24,7 @@ public sealed class InstanceJournal(CrashPolicy crashes)
     }
 
     public void AddEvent(PlatformDbContext db, Guid appId, string type, string description, DateTimeOffset at) =>
-        db.Events.Add(new EventEntity
-        {
-            Id = Guid.NewGuid(),
-            AppId = appId,
-            Type = type,
-            Actor = Actor,
-            Description = description,
-            Timestamp = at,
-        });
+        db.AddEvent(appId, type, Actor, description, at);
 
     public void AddLogLine(PlatformDbContext db, Guid appId, int index, string stream, string text, DateTimeOffset at) =>
         db.LogLines.Add(new LogLineEntity

@@ -64,11 +64,11 @@ public sealed class StagingCompletedConsumer(PlatformDbContext db, TimeProvider 
                 app.CurrentDropletId = droplet.Id;
                 app.UpdatedAt = now;
             }
-            AppEvents.Add(db, m.AppId, "app.stage", Actor, $"staged with {m.Buildpack ?? "unknown buildpack"}: droplet {droplet.Id}", now);
+            db.AddEvent(m.AppId, "app.stage", Actor, $"staged with {m.Buildpack ?? "unknown buildpack"}: droplet {droplet.Id}", now);
         }
         else
         {
-            AppEvents.Add(db, m.AppId, "app.stage.failed", Actor, error!, now);
+            db.AddEvent(m.AppId, "app.stage.failed", Actor, error!, now);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

@@ -86,7 +86,7 @@ public static class AppsEndpoints
             return ApiProblems.Conflict($"the route {host} is already mapped to another app");
         db.Apps.Add(app);
         db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = app.Id, Host = host, CreatedAt = now });
-        AppEvents.Add(db, app.Id, "app.create", CurrentUser.Name(user),
+        db.AddEvent(app.Id, "app.create", CurrentUser.Name(user),
             $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         try
@@ -142,7 +142,7 @@ public static class AppsEndpoints
         if (changes.Count > 0)
         {
             app.UpdatedAt = now;
-            AppEvents.Add(db, app.Id, "app.update", CurrentUser.Name(user), string.Join(", ", changes), now);
+            db.AddEvent(app.Id, "app.update", CurrentUser.Name(user), string.Join(", ", changes), now);
             if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
@@ -163,7 +163,7 @@ public static class AppsEndpoints
         db.Packages.RemoveRange(await db.Packages.Where(p => p.AppId == app.Id).ToListAsync(ct));
         db.Droplets.RemoveRange(await db.Droplets.Where(d => d.AppId == app.Id).ToListAsync(ct));
         db.Apps.Remove(app);
-        AppEvents.Add(db, app.Id, "app.delete", CurrentUser.Name(user), $"deleted app {name}", now);
+        db.AddEvent(app.Id, "app.delete", CurrentUser.Name(user), $"deleted app {name}", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         // Log lines can be many; they are no one's concern once the app is gone, so bulk-delete them after.
@@ -197,7 +197,7 @@ public static class AppsEndpoints
         app.State = state;
         app.UpdatedAt = now;
         var type = state == AppStates.Started ? "app.start" : "app.stop";
-        AppEvents.Add(db, app.Id, type, CurrentUser.Name(user), $"state {state}", now);
+        db.AddEvent(app.Id, type, CurrentUser.Name(user), $"state {state}", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
     }
@@ -229,7 +229,7 @@ public static class AppsEndpoints
         }
         app.State = AppStates.Started;
         app.UpdatedAt = now;
-        AppEvents.Add(db, app.Id, "app.restart", CurrentUser.Name(user), $"stopping {live.Count} instance(s) for replacement", now);
+        db.AddEvent(app.Id, "app.restart", CurrentUser.Name(user), $"stopping {live.Count} instance(s) for replacement", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
@@ -253,7 +253,7 @@ public static class AppsEndpoints
         if (sizes.MemoryMb is { } m) { changes.Add($"memory {app.MemoryMb}M -> {m}M"); app.MemoryMb = m; }
         if (sizes.DiskMb is { } d) { changes.Add($"disk {app.DiskMb}M -> {d}M"); app.DiskMb = d; }
         app.UpdatedAt = now;
-        AppEvents.Add(db, app.Id, "app.scale", CurrentUser.Name(user), string.Join(", ", changes), now);
+        db.AddEvent(app.Id, "app.scale", CurrentUser.Name(user), string.Join(", ", changes), now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));

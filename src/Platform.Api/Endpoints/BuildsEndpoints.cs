@@ -45,7 +45,7 @@ public static class BuildsEndpoints
         db.Builds.Add(build);
         db.AddToOutbox(new StageApp(build.Id, app.Id, app.Name, package.Digest, app.Buildpack, app.Command,
             app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env)), Queues.Stage);
-        AppEvents.Add(db, app.Id, "app.build", CurrentUser.Name(user), $"staging package {package.Digest}", now);
+        db.AddEvent(app.Id, "app.build", CurrentUser.Name(user), $"staging package {package.Digest}", now);
         await db.SaveChangesAsync(ct);
         return Results.Created($"/v1/builds/{build.Id}", Mapping.ToResponse(build));
     }

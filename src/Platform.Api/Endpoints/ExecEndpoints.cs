@@ -103,7 +103,7 @@ public static class ExecEndpoints
 
         // Audited like `cf ssh`: who ran what where. Written before the command runs, so a long one is seen at once.
         var now = time.GetUtcNow();
-        AppEvents.Add(db, app.Id, "app.exec", CurrentUser.Name(user), $"instance {body.Index}: {Describe(body.Command!)}", now);
+        db.AddEvent(app.Id, "app.exec", CurrentUser.Name(user), $"instance {body.Index}: {Describe(body.Command!)}", now);
         await db.SaveChangesAsync(ct);
         return new StreamedExec(cellResponse);
     }

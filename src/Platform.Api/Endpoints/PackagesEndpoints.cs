@@ -65,7 +65,7 @@ public static class PackagesEndpoints
             var now = time.GetUtcNow();
             var package = new PackageEntity { Id = Guid.NewGuid(), AppId = app.Id, Digest = blob.Digest, SizeBytes = blob.Size, CreatedAt = now };
             db.Packages.Add(package);
-            AppEvents.Add(db, app.Id, "app.upload", CurrentUser.Name(user), $"package {blob.Digest} ({blob.Size} bytes)", now);
+            db.AddEvent(app.Id, "app.upload", CurrentUser.Name(user), $"package {blob.Digest} ({blob.Size} bytes)", now);
             await db.SaveChangesAsync(ct);
             return Results.Created($"/v1/apps/{name}/package", Mapping.ToResponse(package));
         }

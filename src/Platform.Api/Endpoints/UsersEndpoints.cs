@@ -50,7 +50,7 @@ public static class UsersEndpoints
             CreatedAt = now,
         };
         db.Users.Add(entity);
-        AppEvents.Add(db, null, "user.create", CurrentUser.Name(user), $"user {entity.Name} ({role})", now);
+        db.AddEvent(null, "user.create", CurrentUser.Name(user), $"user {entity.Name} ({role})", now);
         try
         {
             await db.SaveChangesAsync(ct);
