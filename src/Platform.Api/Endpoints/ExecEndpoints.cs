@@ -23,9 +23,6 @@ namespace Platform.Api.Endpoints;
 /// </summary>
 public static class ExecEndpoints
 {
-    public const int MaxArguments = 256;
-    public const int MaxCommandBytes = 64 * 1024;
-
     // One client for every proxied exec: the connection pool is shared, and a command may run for as long as it likes.
     private static readonly HttpClient CellClient = new(new SocketsHttpHandler
     {
@@ -50,7 +47,7 @@ public static class ExecEndpoints
             return ApiProblems.Forbidden($"running commands in instances is for admins; {CurrentUser.Name(user)} is not one");
         var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, ct);
         if (problem is not null) return problem;
-        if (CheckCommand(body!) is { } error) return ApiProblems.BadRequest(error);
+        if ((body!.CommandProblem() ?? body.DecodeStdin().Error) is { } error) return ApiProblems.BadRequest(error);
 
         var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
@@ -106,19 +103,6 @@ public static class ExecEndpoints
         db.AddEvent(app.Id, "app.exec", CurrentUser.Name(user), $"instance {body.Index}: {Describe(body.Command!)}", now);
         await db.SaveChangesAsync(ct);
         return new StreamedExec(cellResponse);
-    }
-
-    /// <summary>Null when the request's command and index are acceptable, else why not.</summary>
-    public static string? CheckCommand(ExecRequest body)
-    {
-        if (body.Command is not { Count: > 0 } command || string.IsNullOrEmpty(command[0]))
-            return "command must be a non-empty list of arguments, e.g. [\"ls\", \"-l\"]";
-        if (command.Count > MaxArguments) return $"command may have at most {MaxArguments} arguments";
-        if (command.Any(a => a is null || a.Contains('\0'))) return "command arguments may not be null or contain NUL";
-        if (command.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a)) > MaxCommandBytes)
-            return $"command may be at most {MaxCommandBytes} bytes";
-        if (body.Index < 0) return $"index must be 0 or more, not {body.Index}";
-        return body.DecodeStdin().Error;
     }
 
     private static string Describe(IReadOnlyList<string> command)

@@ -78,17 +78,18 @@ public sealed class CellExecHost(
             await WriteErrorAsync(response, StatusCodes.Status400BadRequest, "the body is not an exec request: " + e.Message);
             return;
         }
-        if (body?.Command is not { Count: > 0 } command || string.IsNullOrEmpty(command[0]) || command.Any(a => a is null || a.Contains('\0')))
+        if (body is null)
         {
-            await WriteErrorAsync(response, StatusCodes.Status400BadRequest, "command must be a non-empty list of arguments without NUL");
+            await WriteErrorAsync(response, StatusCodes.Status400BadRequest, "the body is empty: send an exec request");
             return;
         }
         var (stdin, stdinError) = body.DecodeStdin();
-        if (stdinError is not null)
+        if ((body.CommandProblem() ?? stdinError) is { } problem)
         {
-            await WriteErrorAsync(response, StatusCodes.Status400BadRequest, stdinError);
+            await WriteErrorAsync(response, StatusCodes.Status400BadRequest, problem);
             return;
         }
+        var command = body.Command!;
         if (!instances.Report().Any(r => r.InstanceId == instanceId && r.State == InstanceState.Running))
         {
             await WriteErrorAsync(response, StatusCodes.Status404NotFound, $"instance {instanceId} is not running on this cell");

@@ -89,7 +89,25 @@ public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Act
 /// </summary>
 public sealed record ExecRequest(IReadOnlyList<string>? Command = null, int Index = 0, string? Stdin = null)
 {
+    public const int MaxArguments = 256;
+    public const int MaxCommandBytes = 64 * 1024;
     public const int MaxStdinBytes = 1024 * 1024;
+
+    /// <summary>
+    /// Null when the command and index are acceptable, else why not. The API checks it before proxying to a cell,
+    /// and the cell again, since its listener can be called directly.
+    /// </summary>
+    public string? CommandProblem()
+    {
+        if (Command is not { Count: > 0 } command || string.IsNullOrEmpty(command[0]))
+            return "command must be a non-empty list of arguments, e.g. [\"ls\", \"-l\"]";
+        if (command.Count > MaxArguments) return $"command may have at most {MaxArguments} arguments";
+        if (command.Any(a => a is null || a.Contains('\0'))) return "command arguments may not be null or contain NUL";
+        if (command.Sum(a => System.Text.Encoding.UTF8.GetByteCount(a)) > MaxCommandBytes)
+            return $"command may be at most {MaxCommandBytes} bytes";
+        if (Index < 0) return $"index must be 0 or more, not {Index}";
+        return null;
+    }
 
     /// <summary>The stdin bytes, or an error when <see cref="Stdin"/> is not base64 or is too long.</summary>
     public (byte[] Bytes, string? Error) DecodeStdin()
