@@ -33,9 +33,11 @@ public sealed class CellHeartbeater(
         {
             try
             {
-                var reports = await metrics.AttachAsync(instances.Report(), instances.DiskMbOf, stoppingToken);
+                // The version is the snapshot's: the metrics read afterwards do not make the list any newer.
+                var (list, version) = instances.Snapshot();
+                var reports = await metrics.AttachAsync(list, instances.DiskMbOf, stoppingToken);
                 await dispatcher.DispatchAsync(new CellHeartbeat(_options.Id, _options.Host, memory, _options.DiskCapacityMb,
-                    _options.MaxInstances, reports, time.GetUtcNow(), exec.AdvertisedUrl, exec.Token), null, stoppingToken);
+                    _options.MaxInstances, reports, version, time.GetUtcNow(), exec.AdvertisedUrl, exec.Token), null, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -14,6 +14,7 @@ public static class CellServiceCollectionExtensions
         services.Configure<CellOptions>(configuration.GetSection("Cell"));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DropletLayers>();
+        services.AddSingleton<CellReportClock>();
         services.AddSingleton<InstanceManager>();
         services.AddSingleton<LogShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());

@@ -20,12 +20,26 @@ public sealed class InstanceManager(
     DropletLayers layers,
     LogShipper logs,
     IMessageDispatcher dispatcher,
+    CellReportClock clock,
     IOptions<CellOptions> options,
     TimeProvider time,
     ILogger<InstanceManager> logger)
 {
     private readonly ConcurrentDictionary<Guid, Instance> _instances = new();
     private readonly CellOptions _options = options.Value;
+
+    /// <summary>
+    /// Every change of an instance's state, its arrival and its departure take a version under this lock, and so does
+    /// a heartbeat's snapshot: a snapshot at version V holds exactly the instances this cell had at V.
+    /// </summary>
+    private readonly Lock _gate = new();
+
+    /// <summary>
+    /// Instances that ended, reported in this many more heartbeats with how they ended: should the state change be
+    /// lost or overtaken on the bus, the heartbeat still says "killed by signal 9", not merely that the instance is gone.
+    /// </summary>
+    public const int EndedReportHeartbeats = 3;
+    private readonly Dictionary<Guid, (InstanceReport Report, int HeartbeatsLeft)> _ended = new();
 
     /// <summary>Sandbox ids of instances all start with this, so the cell can tell its own from others'.</summary>
     public const string ContainerPrefix = "i-";
@@ -46,15 +60,72 @@ public sealed class InstanceManager(
         public string? Address { get; set; }
         public string? HostAddress { get; set; }
         public string? Reason { get; set; }
+        public int? ExitCode { get; set; }
+        public ReportVersion Version { get; set; }
         public volatile bool Stopping;
         public readonly CancellationTokenSource StartCancel = new();
         public Task? Run;
         public LogCheckpoint? Checkpoint;
     }
 
-    public IReadOnlyList<InstanceReport> Report() =>
-        _instances.Values.Select(i => new InstanceReport(
-            i.Start.InstanceId, i.Start.AppId, i.Start.Index, i.State, i.Address, i.HostAddress, i.Reason)).ToArray();
+    /// <summary>What this cell runs now, with the instances that ended lately, and the version the list was taken at.</summary>
+    public (IReadOnlyList<InstanceReport> Instances, ReportVersion Version) Snapshot()
+    {
+        lock (_gate)
+        {
+            var reports = _instances.Values.Select(ReportOf).ToList();
+            foreach (var (id, (report, left)) in _ended.ToList())
+            {
+                if (!_instances.ContainsKey(id)) reports.Add(report);
+                if (left <= 1) _ended.Remove(id);
+                else _ended[id] = (report, left - 1);
+            }
+            return (reports, clock.Next());
+        }
+    }
+
+    private static InstanceReport ReportOf(Instance i) => new(
+        i.Start.InstanceId, i.Start.AppId, i.Start.Index, i.State, i.Address, i.HostAddress, i.Reason, i.Version, i.ExitCode);
+
+    /// <summary>Adds an instance (started or adopted) under a new version; false when the id is here already.</summary>
+    private bool TryAdd(Instance instance, bool replace = false)
+    {
+        lock (_gate)
+        {
+            if (!replace && _instances.ContainsKey(instance.Start.InstanceId)) return false;
+            instance.Version = clock.Next();
+            _instances[instance.Start.InstanceId] = instance;
+            _ended.Remove(instance.Start.InstanceId);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Moves an instance to <paramref name="state"/> under a new version; an instance that ended leaves the list and is
+    /// reported as ended for <see cref="EndedReportHeartbeats"/> heartbeats. Returns the state change to publish.
+    /// </summary>
+    private InstanceStateChanged Change(Instance i, InstanceState state, string? reason = null, int? exitCode = null)
+    {
+        lock (_gate)
+        {
+            i.State = state;
+            if (reason is not null) i.Reason = reason;
+            i.ExitCode = exitCode;
+            i.Version = clock.Next();
+            if (state is InstanceState.Crashed or InstanceState.Stopped)
+            {
+                _instances.TryRemove(i.Start.InstanceId, out _);
+                _ended[i.Start.InstanceId] = (ReportOf(i), EndedReportHeartbeats);
+            }
+            return MessageOf(i);
+        }
+    }
+
+    private InstanceStateChanged MessageOf(Instance i) =>
+        new(i.Start.InstanceId, i.Start.AppId, i.Start.Index, _options.Id, i.State, i.Address, i.HostAddress, i.Reason,
+            i.ExitCode, i.Version, time.GetUtcNow());
+
+    public bool IsRunning(Guid instanceId) => _instances.TryGetValue(instanceId, out var i) && i.State == InstanceState.Running;
 
     /// <summary>The disk limit an instance of this cell was started with, or null when it is not here (for metrics).</summary>
     public int? DiskMbOf(Guid instanceId) => _instances.TryGetValue(instanceId, out var i) ? i.Start.DiskMb : null;
@@ -67,12 +138,14 @@ public sealed class InstanceManager(
         // A StartInstance redelivered after a restart must find the instance the earlier agent started.
         await RestoreAsync(cancellationToken);
         var instance = NewInstance(start);
-        if (!_instances.TryAdd(start.InstanceId, instance))
+        if (!TryAdd(instance))
         {
-            await PublishAsync(_instances[start.InstanceId], null, cancellationToken);
+            // Reported again as it is, with the version of its last change: nothing new for the scheduler.
+            if (_instances.TryGetValue(start.InstanceId, out var known))
+                await dispatcher.DispatchAsync(MessageOf(known), null, cancellationToken);
             return;
         }
-        await PublishAsync(instance, null, cancellationToken);
+        await dispatcher.DispatchAsync(MessageOf(instance), null, cancellationToken);
         // The start (layer downloads, health check) may take a minute: it must not hold the bus consumer.
         instance.Run = Task.Run(() => RunAsync(instance), CancellationToken.None);
     }
@@ -85,7 +158,7 @@ public sealed class InstanceManager(
             // Unknown here (never started, or already gone): make sure nothing is left and confirm.
             await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.Zero, cancellationToken);
             await dispatcher.DispatchAsync(new InstanceStateChanged(stop.InstanceId, Guid.Empty, -1, _options.Id,
-                InstanceState.Stopped, null, null, stop.Reason, null, time.GetUtcNow()), null, cancellationToken);
+                InstanceState.Stopped, null, null, stop.Reason, null, clock.Next(), time.GetUtcNow()), null, cancellationToken);
             return;
         }
         instance.Stopping = true;
@@ -93,9 +166,7 @@ public sealed class InstanceManager(
         await instance.StartCancel.CancelAsync();
         await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.FromSeconds(_options.StopGraceSeconds), cancellationToken);
         if (instance.Run is { } run) await run.WaitAsync(cancellationToken);
-        instance.State = InstanceState.Stopped;
-        _instances.TryRemove(stop.InstanceId, out _);
-        await PublishAsync(instance, null, cancellationToken);
+        await dispatcher.DispatchAsync(Change(instance, InstanceState.Stopped), null, cancellationToken);
         logs.Write(instance.Start.AppId, "CELL", instance.Start.Index, "OUT",
             $"Stopped app instance (index {instance.Start.Index}) with guid {instance.Start.InstanceId}");
     }
@@ -167,7 +238,7 @@ public sealed class InstanceManager(
         var container = adopted.Container;
         instance.Address = $"{container.IpAddress}:{_options.AppPort}";
         instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
-        _instances[instance.Start.InstanceId] = instance;
+        TryAdd(instance, replace: true);
         if (adopted.ExitedMeanwhile)
         {
             // Ended while no agent watched: report it now, before the first heartbeat, with how it ended.
@@ -183,7 +254,8 @@ public sealed class InstanceManager(
     private async Task ProbeThenSuperviseAsync(Instance instance, RunningContainer container)
     {
         var healthy = await IsListeningAsync(container, instance.StartCancel.Token);
-        if (healthy) instance.State = InstanceState.Running;
+        // The first heartbeat reports it RUNNING, as before the restart.
+        if (healthy) Change(instance, InstanceState.Running);
         logger.LogInformation("re-adopted instance {InstanceId} of app {App} (index {Index}, pid {Pid}, {State})",
             instance.Start.InstanceId, instance.Start.AppName, instance.Start.Index, container.Pid, instance.State);
         instance.Run = Task.Run(() => SuperviseAsync(instance, container, healthy), CancellationToken.None);
@@ -281,9 +353,9 @@ public sealed class InstanceManager(
                 healthy = await WaitForPortAsync(container, instance.StartCancel.Token);
                 if (healthy)
                 {
-                    instance.State = InstanceState.Running;
+                    var running = Change(instance, InstanceState.Running);
                     logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: listening on {instance.Address}");
-                    await PublishAsync(instance, null, CancellationToken.None);
+                    await dispatcher.DispatchAsync(running, null, CancellationToken.None);
                 }
             }
 
@@ -331,10 +403,7 @@ public sealed class InstanceManager(
             // The crash is reported all the same; what is left is destroyed by the next StopInstance or restore.
             logger.LogError(e, "could not destroy the container of crashed instance {InstanceId}", start.InstanceId);
         }
-        instance.State = InstanceState.Crashed;
-        instance.Reason = reason;
-        _instances.TryRemove(start.InstanceId, out _);
-        await PublishAsync(instance, exitCode, CancellationToken.None);
+        await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
     }
 
     /// <summary>Port health check, as Cloud Foundry's default: healthy once the app accepts TCP connections.</summary>
@@ -362,10 +431,6 @@ public sealed class InstanceManager(
         }
         return false;
     }
-
-    private Task PublishAsync(Instance i, int? exitCode, CancellationToken ct) =>
-        dispatcher.DispatchAsync(new InstanceStateChanged(i.Start.InstanceId, i.Start.AppId, i.Start.Index, _options.Id,
-            i.State, i.Address, i.HostAddress, i.Reason, exitCode, time.GetUtcNow()), null, ct);
 
     private sealed class HealthCheckTimeoutException(string message) : Exception(message);
 }

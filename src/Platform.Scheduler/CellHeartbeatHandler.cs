@@ -9,7 +9,8 @@ namespace Platform.Scheduler;
 
 /// <summary>
 /// Keeps the cell row (capacity, last heartbeat) and reconciles the cell's instance rows with its full report
-/// (<see cref="HeartbeatReconciler"/>). Idempotent: the same heartbeat twice changes nothing the second time.
+/// (<see cref="HeartbeatReconciler"/>). Idempotent: the same heartbeat twice, or an older one after a newer, changes
+/// nothing (by the cell's <see cref="ReportVersion"/>).
 /// </summary>
 public sealed class CellHeartbeatHandler(
     IDbContextFactory<PlatformDbContext> contexts,
@@ -33,6 +34,9 @@ public sealed class CellHeartbeatHandler(
             cell = new CellEntity { Id = heartbeat.CellId, Host = heartbeat.Host };
             db.Cells.Add(cell);
         }
+        // A heartbeat that a newer one overtook on the bus: its list is out of date.
+        if (cell.Heartbeat >= heartbeat.Version) return;
+        cell.Heartbeat = heartbeat.Version;
         cell.Host = heartbeat.Host;
         cell.MemoryCapacityMb = heartbeat.MemoryCapacityMb;
         cell.DiskCapacityMb = heartbeat.DiskCapacityMb;
@@ -46,7 +50,7 @@ public sealed class CellHeartbeatHandler(
         var known = await db.Instances
             .Where(i => i.CellId == heartbeat.CellId || reportedIds.Contains(i.Id))
             .ToListAsync(cancellationToken);
-        var plan = reconciler.Reconcile(heartbeat with { Timestamp = heartbeat.Timestamp.ToUniversalTime() }, known, now);
+        var plan = reconciler.Reconcile(heartbeat, known, now);
 
         foreach (var (row, report) in plan.BecameRunning)
         {
@@ -56,7 +60,8 @@ public sealed class CellHeartbeatHandler(
             row.Reason = null;
             row.UpdatedAt = now;
         }
-        foreach (var (row, reason) in plan.Crashed) journal.RecordCrash(db, row, reason, null, now);
+        foreach (var (row, version) in plan.Seen) row.Reported = version;
+        foreach (var (row, reason, exitCode) in plan.Crashed) journal.RecordCrash(db, row, reason, exitCode, now);
         foreach (var row in plan.Deletes) db.Instances.Remove(row);
         foreach (var row in plan.StopResent) row.UpdatedAt = now;
         foreach (var stop in plan.Stops) db.AddToOutbox(stop, Queues.Cell(heartbeat.CellId));

@@ -11,6 +11,8 @@ namespace Platform.Scheduler;
 /// </summary>
 public static class InstanceMetricsRecorder
 {
+    private static readonly TimeSpan StartedAtTolerance = TimeSpan.FromSeconds(2);
+
     public static void Apply(CellHeartbeat heartbeat, IEnumerable<InstanceEntity> rows, HeartbeatPlan plan, DateTimeOffset now)
     {
         var deleted = plan.Deletes.Select(r => r.Id).ToHashSet();
@@ -24,7 +26,14 @@ public static class InstanceMetricsRecorder
             row.MemoryLimitBytes = m.MemoryLimitBytes;
             row.DiskBytes = m.DiskBytes;
             row.DiskLimitBytes = m.DiskLimitBytes;
-            row.StartedAt = m.StartedAt?.ToUniversalTime();
+            // Our clock less the cell's measured uptime; kept while it agrees within a heartbeat's jitter, so it
+            // stays put from one heartbeat to the next.
+            if (m.Uptime is { } uptime && uptime >= TimeSpan.Zero)
+            {
+                var started = now - uptime;
+                if (row.StartedAt is not { } known || (known - started).Duration() > StartedAtTolerance) row.StartedAt = started;
+            }
+            else row.StartedAt = null;
             row.MetricsAt = now;
         }
     }

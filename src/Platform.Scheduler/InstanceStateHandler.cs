@@ -9,13 +9,15 @@ using Platform.Data.Entities;
 namespace Platform.Scheduler;
 
 /// <summary>
-/// Applies a cell's <see cref="InstanceStateChanged"/> to the instance row. Idempotent, and stale updates
-/// (for a row that is gone, or older than the row's last change) change nothing.
+/// Applies a cell's <see cref="InstanceStateChanged"/> to the instance row. Idempotent, and stale updates (for a row
+/// that is gone or on another cell, or no newer than the cell's last report applied to the row, by the cell's own
+/// <see cref="ReportVersion"/>) change nothing. Times written are the scheduler's own.
 /// </summary>
 public sealed class InstanceStateHandler(
     IDbContextFactory<PlatformDbContext> contexts,
     InstanceJournal journal,
     ConvergenceTrigger trigger,
+    TimeProvider time,
     ILogger<InstanceStateHandler> logger)
 {
     public async Task HandleAsync(InstanceStateChanged message, CancellationToken cancellationToken)
@@ -25,12 +27,13 @@ public sealed class InstanceStateHandler(
         await SchedulerLock.AcquireAsync(db, cancellationToken);
 
         var row = await db.Instances.FirstOrDefaultAsync(i => i.Id == message.InstanceId, cancellationToken);
-        var at = message.Timestamp.ToUniversalTime();
-        if (row is null || at < row.UpdatedAt)
+        if (row is null || row.CellId != message.CellId || row.Reported >= message.Version)
         {
-            logger.LogDebug("Ignoring stale state {State} of instance {Instance}", message.State, message.InstanceId);
+            logger.LogDebug("Ignoring stale state {State} of instance {Instance} (version {Version})", message.State, message.InstanceId, message.Version);
             return;
         }
+        var now = time.GetUtcNow();
+        row.Reported = message.Version;
 
         var transition = InstanceTransitions.Decide(row.State, message.State);
         var wasRunning = row.State == InstanceStates.Running;
@@ -41,21 +44,24 @@ public sealed class InstanceStateHandler(
                 row.Address = message.Address;
                 row.HostAddress = message.HostAddress;
                 row.Reason = null;
-                row.UpdatedAt = at;
+                row.UpdatedAt = now;
                 break;
             case InstanceTransition.Crashed:
-                journal.RecordCrash(db, row, InstanceTransitions.DescribeCrash(message.State, message.Reason, message.ExitCode), message.ExitCode, at);
+                journal.RecordCrash(db, row, InstanceTransitions.DescribeCrash(message.State, message.Reason, message.ExitCode), message.ExitCode, now);
                 break;
             case InstanceTransition.Gone:
                 db.Instances.Remove(row);
                 break;
             default:
+                // Nothing to change but the version seen, which keeps an older heartbeat from undoing this report.
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
                 return;
         }
         // Routers reload from the database, so they must hear of a change only once it is committed:
         // the outbox publishes after the commit.
         if (wasRunning || transition == InstanceTransition.BecameRunning)
-            db.AddToOutbox(new AppRoutesChanged(row.AppId, at));
+            db.AddToOutbox(new AppRoutesChanged(row.AppId, now));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         // Every change matters to convergence: a crash needs a replacement, a RUNNING replacement lets an

@@ -64,6 +64,8 @@ public sealed class CellHarness : IAsyncDisposable
     /// <summary>Another instance manager over the same sandbox.</summary>
     public InstanceManager NewInstanceManager() =>
         new(Sandbox, new DropletLayers(Blobs, _cache), _logs, Dispatcher,
+            new CellReportClock(Options.Create(new SandboxOptions { Root = Path.Combine(_root, "sandbox") }), TimeProvider.System,
+                NullLogger<CellReportClock>.Instance),
             Options.Create(_options), TimeProvider.System, NullLogger<InstanceManager>.Instance);
 
     /// <summary>

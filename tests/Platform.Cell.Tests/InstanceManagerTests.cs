@@ -27,13 +27,16 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         using var http = new HttpClient();
         Assert.Equal("hello from the cell test", await http.GetStringAsync($"http://{running.Address}/"));
         Assert.Equal("hello from the cell test", await http.GetStringAsync($"http://{running.HostAddress}/"));
-        Assert.Contains(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
+        Assert.Contains(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
 
         await WaitForLogAsync(start.AppId, e => e.Source == "APP/PROC/WEB" && e.Text.Contains("starting with hi on 8080"));
 
         await _cell.Instances.StopAsync(new StopInstance(start.InstanceId, "cell-test", "test"), CancellationToken.None);
         await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Stopped);
-        Assert.DoesNotContain(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        // Still in the next heartbeats, as stopped; then gone from them.
+        for (var i = 0; i < InstanceManager.EndedReportHeartbeats; i++)
+            Assert.Equal(InstanceState.Stopped, Assert.Single(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId).State);
+        Assert.DoesNotContain(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId);
         Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
         Assert.DoesNotContain(File.ReadLines("/proc/self/mountinfo"), l => l.Contains(start.InstanceId.ToString("N")));
         Assert.DoesNotContain(start.InstanceId.ToString("N"), await Run("ip", "netns", "list"));
@@ -86,7 +89,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         await _cell.Instances.StartAsync(start, CancellationToken.None);
 
         Assert.Single(await _cell.Sandbox.ListAsync(CancellationToken.None), InstanceManager.ContainerId(start.InstanceId));
-        Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        Assert.Single(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId);
         Assert.Equal(2, _cell.Dispatcher.States(start.InstanceId).Count(s => s.State == InstanceState.Running)); // re-reported, not restarted
     }
 
@@ -128,7 +131,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         await _cell.Instances.RestoreAsync(CancellationToken.None);
 
         // Reported at once, RUNNING, at the same address: the same container and the same process.
-        var report = Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        var report = Assert.Single(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId);
         Assert.Equal(InstanceState.Running, report.State);
         Assert.Equal(running.Address, report.Address);
         var after = await _cell.Sandbox.InspectAsync(container, CancellationToken.None);
@@ -161,7 +164,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         Assert.Equal(2, _cell.Dispatcher.States(start.InstanceId).Count(s => s.State == InstanceState.Running));
         Assert.Single(await _cell.Sandbox.ListAsync(CancellationToken.None), container);
         Assert.Equal(pid, (await _cell.Sandbox.InspectAsync(container, CancellationToken.None))!.Pid);
-        Assert.Single(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
+        Assert.Single(_cell.Instances.Snapshot().Instances, r => r.InstanceId == start.InstanceId && r.State == InstanceState.Running);
     }
 
     [Fact]
@@ -185,7 +188,11 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         Assert.Equal("exited 7", crashed.Reason);
         await WaitForLogAsync(start.AppId, e => e.Text == "going away"); // written while no agent ran, shipped by the next
         Assert.DoesNotContain(container, await _cell.Sandbox.ListAsync(CancellationToken.None));
-        Assert.DoesNotContain(_cell.Instances.Report(), r => r.InstanceId == start.InstanceId);
+        // The next heartbeat tells the same story as the state change, with the same version.
+        var (reports, heartbeatVersion) = _cell.Instances.Snapshot();
+        var ended = Assert.Single(reports, r => r.InstanceId == start.InstanceId);
+        Assert.Equal((InstanceState.Crashed, "exited 7", 7, crashed.Version), (ended.State, ended.Reason, ended.ExitCode, ended.Version));
+        Assert.True(heartbeatVersion > crashed.Version, $"heartbeat {heartbeatVersion} is not newer than the crash {crashed.Version}");
     }
 
     [Fact]
@@ -213,7 +220,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         await _cell.Instances.RestoreAsync(CancellationToken.None);
 
         Assert.DoesNotContain(id, await _cell.Sandbox.ListAsync(CancellationToken.None));
-        Assert.Empty(_cell.Instances.Report());
+        Assert.Empty(_cell.Instances.Snapshot().Instances);
     }
 
     private List<int> Ticks(Guid appId) =>
@@ -257,4 +264,36 @@ public sealed class InstanceManagerTests : IAsyncLifetime
 
     private static async Task<string> Run(string file, params string[] args) =>
         (await Platform.TestSupport.CommandResult.RunAsync(file, args)).Stdout;
+}
+
+public sealed class CellReportClockTests
+{
+    [Fact]
+    public void Each_agent_start_takes_a_larger_epoch_even_when_the_clock_went_back()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "report-clock-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = Microsoft.Extensions.Options.Options.Create(new Platform.Sandbox.SandboxOptions { Root = root });
+            var time = new Platform.TestSupport.ManualTimeProvider(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
+            var first = new CellReportClock(options, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<CellReportClock>.Instance);
+            var a = first.Next();
+            var b = first.Next();
+            Assert.True(b > a);
+
+            time.Advance(TimeSpan.FromHours(-1)); // the cell's clock was set back between two agents
+            var second = new CellReportClock(options, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<CellReportClock>.Instance);
+            Assert.True(second.Epoch > first.Epoch);
+            Assert.True(second.Next() > b);
+
+            Directory.Delete(root, recursive: true); // a wiped cell: its clock still moves it forward
+            time.Advance(TimeSpan.FromHours(2));
+            var third = new CellReportClock(options, time, Microsoft.Extensions.Logging.Abstractions.NullLogger<CellReportClock>.Instance);
+            Assert.True(third.Epoch > second.Epoch);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
 }

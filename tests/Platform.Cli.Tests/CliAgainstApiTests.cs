@@ -167,6 +167,10 @@ public sealed class CliAgainstApiTests : IAsyncLifetime
         var gone = await _cli.RunAsync("app", "web");
         Assert.Equal(1, gone.ExitCode);
         Assert.Contains("app 'web' not found", gone.Err);
+        // Deleting what is gone is not an error (as cf delete), so scripts can clean up without checking.
+        var again = await _cli.RunAsync("delete", "web", "-f");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        Assert.Contains("App web does not exist.", again.Out);
         await using (var db = _api.Db())
             Assert.False(await db.Apps.AnyAsync(a => a.Name == "web"));
     }

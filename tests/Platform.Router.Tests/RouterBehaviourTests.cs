@@ -157,7 +157,7 @@ public sealed class RouterBehaviourTests : IAsyncLifetime
         var instance = await AddInstanceAsync(appId, 0, backend.Address);
 
         await routers[0].Host.Services.GetRequiredService<IPublishEndpoint>().Publish(new InstanceStateChanged(
-            instance, appId, 0, "cell-test", InstanceState.Running, backend.Address, backend.Address, null, null, DateTimeOffset.UtcNow));
+            instance, appId, 0, "cell-test", InstanceState.Running, backend.Address, backend.Address, null, null, new ReportVersion(1, 1), DateTimeOffset.UtcNow));
 
         // Resync is an hour: only the event can make both routers see the instance.
         foreach (var (_, client) in routers)

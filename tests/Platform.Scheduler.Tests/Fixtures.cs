@@ -1,3 +1,4 @@
+using Platform.Contracts.Messages;
 using Platform.Data.Entities;
 
 namespace Platform.Scheduler.Tests;
@@ -6,6 +7,8 @@ namespace Platform.Scheduler.Tests;
 internal static class Rows
 {
     public static readonly DateTimeOffset Now = new(2026, 1, 1, 12, 0, 0, TimeSpan.Zero);
+    /// <summary>The version a row's cell last reported it at, unless a test says otherwise.</summary>
+    public static readonly ReportVersion DefaultReported = new(1, 5);
     public static readonly Guid Droplet1 = Guid.Parse("00000000-0000-0000-0000-0000000000d1");
     public static readonly Guid Droplet2 = Guid.Parse("00000000-0000-0000-0000-0000000000d2");
 
@@ -33,8 +36,9 @@ internal static class Rows
     };
 
     public static InstanceEntity Instance(AppEntity app, int index, string cellId, string state = InstanceStates.Running,
-        Guid? droplet = null, int crashCount = 0, TimeSpan? age = null) => new()
+        Guid? droplet = null, int crashCount = 0, TimeSpan? age = null, ReportVersion? reported = null, bool unreported = false) => new()
     {
+        Reported = unreported ? null : reported ?? DefaultReported,
         Id = Guid.NewGuid(),
         AppId = app.Id,
         Index = index,

@@ -8,11 +8,13 @@ public sealed class HeartbeatReconcilerTests
     private readonly HeartbeatReconciler _reconciler = new(new SchedulerOptions { StartGraceSeconds = 60, StopResendSeconds = 30 });
     private readonly AppEntity _app = Rows.App("web", instances: 3);
 
+    /// <summary>A heartbeat taken at version 1.10 of cell c1; rows from <see cref="Rows.Instance"/> were last reported at 1.5.</summary>
     private static CellHeartbeat Heartbeat(params InstanceReport[] reports) =>
-        new("c1", "c1.local", 4096, 0, 50, reports, Rows.Now);
+        new("c1", "c1.local", 4096, 0, 50, reports, new ReportVersion(1, 10), Rows.Now);
 
-    private static InstanceReport Report(InstanceEntity row, InstanceState state) =>
-        new(row.Id, row.AppId, row.Index, state, state == InstanceState.Running ? "10.0.0.2:8080" : null, "c1.local:61001", null);
+    private static InstanceReport Report(InstanceEntity row, InstanceState state, long sequence = 8, string? reason = null, int? exitCode = null) =>
+        new(row.Id, row.AppId, row.Index, state, state == InstanceState.Running ? "10.0.0.2:8080" : null, "c1.local:61001", reason,
+            new ReportVersion(1, sequence), exitCode);
 
     [Fact]
     public void An_instance_the_cell_runs_but_we_do_not_know_is_stopped()
@@ -35,10 +37,10 @@ public sealed class HeartbeatReconcilerTests
     }
 
     [Fact]
-    public void A_starting_instance_gets_a_grace_period_before_it_counts_as_gone()
+    public void A_starting_instance_its_cell_never_reported_gets_a_grace_period_before_it_counts_as_gone()
     {
-        var young = Rows.Instance(_app, 0, "c1", InstanceStates.Starting, age: TimeSpan.FromSeconds(10));
-        var old = Rows.Instance(_app, 1, "c1", InstanceStates.Starting, age: TimeSpan.FromSeconds(61));
+        var young = Rows.Instance(_app, 0, "c1", InstanceStates.Starting, age: TimeSpan.FromSeconds(10), unreported: true);
+        var old = Rows.Instance(_app, 1, "c1", InstanceStates.Starting, age: TimeSpan.FromSeconds(61), unreported: true);
 
         var plan = _reconciler.Reconcile(Heartbeat(), [young, old], Rows.Now);
 
@@ -48,11 +50,63 @@ public sealed class HeartbeatReconcilerTests
     }
 
     [Fact]
-    public void A_heartbeat_older_than_what_we_know_does_not_crash_anything()
+    public void A_heartbeat_taken_before_the_rows_last_report_does_not_crash_anything_whatever_its_timestamp()
     {
-        var row = Rows.Instance(_app, 0, "c1", age: TimeSpan.Zero);
-        var plan = _reconciler.Reconcile(Heartbeat() with { Timestamp = Rows.Now.AddSeconds(-5) }, [row], Rows.Now);
+        // The cell reported the instance at 1.12 (a state change that overtook this heartbeat of 1.10 on the bus).
+        var row = Rows.Instance(_app, 0, "c1", reported: new ReportVersion(1, 12));
+        var starting = Rows.Instance(_app, 1, "c1", InstanceStates.Starting, reported: new ReportVersion(1, 11));
+
+        var plan = _reconciler.Reconcile(Heartbeat() with { Timestamp = Rows.Now.AddHours(1) }, [row, starting], Rows.Now);
+
         Assert.Empty(plan.Crashed);
+        Assert.Empty(plan.Deletes);
+    }
+
+    [Fact]
+    public void A_heartbeat_of_a_new_agent_epoch_is_newer_than_any_report_of_the_old_one()
+    {
+        var row = Rows.Instance(_app, 0, "c1", reported: new ReportVersion(1, 1_000_000));
+        var plan = _reconciler.Reconcile(Heartbeat() with { Version = new ReportVersion(2, 1) }, [row], Rows.Now);
+        Assert.Equal(row.Id, Assert.Single(plan.Crashed).Instance.Id);
+    }
+
+    [Fact]
+    public void An_instance_that_ended_is_reported_with_how_it_ended()
+    {
+        var killed = Rows.Instance(_app, 0, "c1");
+        var plan = _reconciler.Reconcile(Heartbeat(Report(killed, InstanceState.Crashed, reason: "killed by signal 9", exitCode: 137)), [killed], Rows.Now);
+
+        var crash = Assert.Single(plan.Crashed);
+        Assert.Equal((killed.Id, "killed by signal 9 (exit 137)", 137), (crash.Instance.Id, crash.Reason, crash.ExitCode));
+        var seen = Assert.Single(plan.Seen);
+        Assert.Equal((killed.Id, new ReportVersion(1, 8)), (seen.Instance.Id, seen.Version));
+    }
+
+    [Fact]
+    public void A_report_the_row_already_took_changes_nothing()
+    {
+        var crashed = Rows.Instance(_app, 0, "c1", InstanceStates.Crashed, reported: new ReportVersion(1, 8));
+        var plan = _reconciler.Reconcile(Heartbeat(Report(crashed, InstanceState.Crashed, sequence: 8, reason: "exited 3")), [crashed], Rows.Now);
+        Assert.Empty(plan.Crashed);
+        Assert.Empty(plan.Seen);
+        Assert.Empty(plan.Stops);
+    }
+
+    [Fact]
+    public void An_instance_given_up_on_that_runs_after_all_is_stopped()
+    {
+        var late = Rows.Instance(_app, 0, "c1", InstanceStates.Crashed, unreported: true);
+        var plan = _reconciler.Reconcile(Heartbeat(Report(late, InstanceState.Running)), [late], Rows.Now);
+        Assert.Equal((late.Id, "c1"), (Assert.Single(plan.Stops).InstanceId, plan.Stops[0].CellId));
+        Assert.Empty(plan.BecameRunning);
+    }
+
+    [Fact]
+    public void An_ended_instance_we_do_not_know_needs_no_stop()
+    {
+        var gone = Rows.Instance(_app, 0, "c1", InstanceStates.Crashed);
+        var plan = _reconciler.Reconcile(Heartbeat(Report(gone, InstanceState.Crashed, reason: "exited 1")), [], Rows.Now);
+        Assert.Empty(plan.Stops);
     }
 
     [Fact]

@@ -45,16 +45,34 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
 
     private PlatformDbContext NewContext() => _services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContext();
     private Converger Converger => _services.GetRequiredService<Converger>();
-    private Task HeartbeatAsync(params InstanceReport[] reports) =>
-        _services.GetRequiredService<CellHeartbeatHandler>().HandleAsync(
-            new CellHeartbeat(CellId, "cell-a.local", 4096, 20480, 20, reports, _time.GetUtcNow()), CancellationToken.None);
 
-    private Task ReportAsync(InstanceEntity instance, InstanceState state, string? reason = null, int? exitCode = null) =>
+    // The fake cell's own history and clock: its versions order its reports; its clock may be off ours.
+    private long _cellSequence;
+    private TimeSpan _cellClockOffset;
+    private ReportVersion NextVersion() => new(1, ++_cellSequence);
+    private DateTimeOffset CellNow => _time.GetUtcNow() + _cellClockOffset;
+
+    private Task HeartbeatAsync(params InstanceReport[] reports) => HeartbeatAsync(NextVersion(), reports);
+
+    private Task HeartbeatAsync(ReportVersion version, params InstanceReport[] reports) =>
+        _services.GetRequiredService<CellHeartbeatHandler>().HandleAsync(
+            new CellHeartbeat(CellId, "cell-a.local", 4096, 20480, 20, reports, version, CellNow), CancellationToken.None);
+
+    private InstanceReport Running(InstanceEntity i) => new(i.Id, i.AppId, i.Index, InstanceState.Running, null, null, null, NextVersion());
+
+    private Task ReportAsync(InstanceEntity instance, InstanceState state, string? reason = null, int? exitCode = null,
+        ReportVersion? version = null) =>
         _services.GetRequiredService<InstanceStateHandler>().HandleAsync(
             new InstanceStateChanged(instance.Id, instance.AppId, instance.Index, CellId, state,
                 state == InstanceState.Running ? $"10.0.0.{instance.Index + 2}:8080" : null, "cell-a.local:61000",
-                reason, exitCode, _time.GetUtcNow()),
+                reason, exitCode, version ?? NextVersion(), CellNow),
             CancellationToken.None);
+
+    private async Task<List<EventEntity>> CrashEventsAsync()
+    {
+        await using var db = NewContext();
+        return await db.Events.Where(e => e.Type == "app.crash").OrderBy(e => e.Timestamp).ToListAsync();
+    }
 
     private async Task<List<(T Message, string? Queue)>> OutboxAsync<T>()
     {
@@ -133,8 +151,9 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
 
         // Index 1 crashes: a CRASHED row, an event and a log line, then a replacement.
         _time.Advance(TimeSpan.FromSeconds(1));
-        await ReportAsync(instances[1], InstanceState.Crashed, "out of memory", 137);
-        await ReportAsync(instances[1], InstanceState.Crashed, "out of memory", 137); // delivered twice: no second event
+        var crash = NextVersion();
+        await ReportAsync(instances[1], InstanceState.Crashed, "out of memory", 137, crash);
+        await ReportAsync(instances[1], InstanceState.Crashed, "out of memory", 137, crash); // delivered twice: no second event
         await using (var db = NewContext())
         {
             var crashed = await db.Instances.SingleAsync(i => i.Id == instances[1].Id);
@@ -145,7 +164,7 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
             Assert.Equal(("CELL", 1, "ERR"), (line.Source, line.SourceIndex, line.Stream));
             Assert.Contains("out of memory", line.Text);
         }
-        await HeartbeatAsync(instances.Where(i => i.Index != 1).Select(i => new InstanceReport(i.Id, i.AppId, i.Index, InstanceState.Running, null, null, null)).ToArray());
+        await HeartbeatAsync(instances.Where(i => i.Index != 1).Select(Running).ToArray());
 
         await Converger.ConvergeOnceAsync(CancellationToken.None);
 
@@ -178,7 +197,7 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(1));
         var stopping = instances.Where(i => i.Index > 0).ToList();
         await ReportAsync(stopping[0], InstanceState.Stopped);
-        await HeartbeatAsync(new InstanceReport(instances[0].Id, app.Id, 0, InstanceState.Running, null, null, null));
+        await HeartbeatAsync(Running(instances[0]));
         Assert.Equal([instances[0].Id], (await InstancesAsync()).Select(i => i.Id));
         await Converger.ConvergeOnceAsync(CancellationToken.None);
         Assert.Equal(2, (await OutboxAsync<StopInstance>()).Count);
@@ -196,7 +215,7 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
 
         _time.Advance(TimeSpan.FromSeconds(20));
         await _services.GetRequiredService<CellHeartbeatHandler>().HandleAsync(
-            new CellHeartbeat("cell-b", "cell-b.local", 4096, 0, 20, [], _time.GetUtcNow()), CancellationToken.None);
+            new CellHeartbeat("cell-b", "cell-b.local", 4096, 0, 20, [], new ReportVersion(1, 1), _time.GetUtcNow()), CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(11)); // cell-a silent for 31 s
 
         await Converger.ConvergeOnceAsync(CancellationToken.None);
@@ -225,20 +244,96 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_state_change_for_an_instance_we_no_longer_have_or_older_than_the_row_is_ignored()
+    public async Task A_state_change_for_an_instance_we_no_longer_have_or_older_than_the_rows_last_report_is_ignored()
     {
         await SeedStartedAppAsync(instances: 1);
         await HeartbeatAsync();
         await Converger.ConvergeOnceAsync(CancellationToken.None);
         var instance = Assert.Single(await InstancesAsync());
 
-        _time.Advance(TimeSpan.FromSeconds(-5));
-        await ReportAsync(instance, InstanceState.Running); // older than the row
+        var older = NextVersion();
+        await ReportAsync(instance, InstanceState.Starting);
+        await ReportAsync(instance, InstanceState.Crashed, "exited 1", 1, older); // overtaken by the report after it
         await ReportAsync(new InstanceEntity { Id = Guid.NewGuid(), AppId = instance.AppId, CellId = CellId }, InstanceState.Crashed, exitCode: 1);
 
         var after = Assert.Single(await InstancesAsync());
         Assert.Equal(InstanceStates.Starting, after.State);
         await using var db = NewContext();
         Assert.Equal(0, await db.Events.CountAsync());
+    }
+
+    [Theory]
+    [InlineData(60)]
+    [InlineData(-60)]
+    [InlineData(0)]
+    public async Task A_cell_whose_clock_is_off_is_handled_exactly_like_one_in_sync(int cellClockOffsetSeconds)
+    {
+        _cellClockOffset = TimeSpan.FromSeconds(cellClockOffsetSeconds);
+        await SeedStartedAppAsync(instances: 1);
+        await HeartbeatAsync();
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+        var first = Assert.Single(await InstancesAsync());
+
+        // Starts, is routed (RUNNING), and stays so through heartbeats.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await ReportAsync(first, InstanceState.Starting);
+        await ReportAsync(first, InstanceState.Running);
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await HeartbeatAsync(Running(first));
+        Assert.Equal(InstanceStates.Running, Assert.Single(await InstancesAsync()).State);
+
+        // Crashes, is reported once with its reason, and is replaced at once (the first crashes restart without delay).
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await ReportAsync(first, InstanceState.Crashed, "exited 3", 3);
+        await HeartbeatAsync();
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+        var replacement = Assert.Single(await InstancesAsync(), i => i.State == InstanceStates.Starting);
+        Assert.Equal((0, 1), (replacement.Index, replacement.CrashCount));
+        Assert.Equal("instance 0 crashed: exited 3", Assert.Single(await CrashEventsAsync()).Description);
+
+        // The replacement starts too, with times of our own clock on the row.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await ReportAsync(replacement, InstanceState.Running);
+        var running = Assert.Single(await InstancesAsync(), i => i.Id == replacement.Id);
+        Assert.Equal((InstanceStates.Running, _time.GetUtcNow()), (running.State, running.UpdatedAt));
+    }
+
+    [Fact]
+    public async Task A_crash_whose_report_a_heartbeat_overtook_is_recorded_once_with_its_reason()
+    {
+        await SeedStartedAppAsync(instances: 1);
+        await HeartbeatAsync();
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+        var instance = Assert.Single(await InstancesAsync());
+        await ReportAsync(instance, InstanceState.Running);
+
+        // The cell records the crash (version v), then takes a heartbeat that still lists the instance as ended; the
+        // heartbeat reaches us first.
+        var crash = NextVersion();
+        var ended = new InstanceReport(instance.Id, instance.AppId, 0, InstanceState.Crashed, null, null, "killed by signal 9", crash, 137);
+        await HeartbeatAsync(ended);
+        await ReportAsync(instance, InstanceState.Crashed, "killed by signal 9", 137, crash);
+        await HeartbeatAsync(ended);
+
+        var row = Assert.Single(await InstancesAsync());
+        Assert.Equal((InstanceStates.Crashed, 137), (row.State, row.ExitCode));
+        Assert.Equal("instance 0 crashed: killed by signal 9 (exit 137)", Assert.Single(await CrashEventsAsync()).Description);
+    }
+
+    [Fact]
+    public async Task A_heartbeat_that_a_newer_one_overtook_changes_nothing()
+    {
+        await SeedStartedAppAsync(instances: 1);
+        await HeartbeatAsync();
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+        var instance = Assert.Single(await InstancesAsync());
+
+        var stale = NextVersion(); // taken before the cell had the instance
+        await ReportAsync(instance, InstanceState.Running);
+        await HeartbeatAsync(Running(instance));
+        await HeartbeatAsync(stale);
+
+        Assert.Equal(InstanceStates.Running, Assert.Single(await InstancesAsync()).State);
+        Assert.Empty(await CrashEventsAsync());
     }
 }

@@ -20,7 +20,7 @@ public sealed class FakeCellConsumer(ConcurrentQueue<StartInstance> received) : 
         var m = context.Message;
         received.Enqueue(m);
         await context.Publish(new InstanceStateChanged(m.InstanceId, m.AppId, m.Index, m.CellId, InstanceState.Running,
-            $"10.0.0.{m.Index + 2}:8080", null, null, null, DateTimeOffset.UtcNow));
+            $"10.0.0.{m.Index + 2}:8080", null, null, null, new ReportVersion(1, 2), DateTimeOffset.UtcNow));
     }
 }
 
@@ -49,7 +49,7 @@ public sealed class SchedulerOverBusTests
         try
         {
             await host.Services.GetRequiredService<IBus>().Publish(
-                new CellHeartbeat("cell-a", "cell-a.local", 4096, 0, 10, [], DateTimeOffset.UtcNow));
+                new CellHeartbeat("cell-a", "cell-a.local", 4096, 0, 10, [], new ReportVersion(1, 1), DateTimeOffset.UtcNow));
 
             var deadline = DateTime.UtcNow.AddSeconds(60);
             List<InstanceEntity> instances = [];
@@ -83,7 +83,7 @@ public sealed class SchedulerOverBusTests
         try
         {
             var bus = host.Services.GetRequiredService<IBus>();
-            await bus.Publish(new CellHeartbeat("cell-a", "cell-a.local", 4096, 0, 10, [], DateTimeOffset.UtcNow));
+            await bus.Publish(new CellHeartbeat("cell-a", "cell-a.local", 4096, 0, 10, [], new ReportVersion(1, 1), DateTimeOffset.UtcNow));
             await WaitUntilAsync(async () => { await using var db = await contexts.CreateDbContextAsync(); return await db.Cells.AnyAsync(); });
             await Task.Delay(500); // let the pass the new cell caused finish, with nothing to place yet
 

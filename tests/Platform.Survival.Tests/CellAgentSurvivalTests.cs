@@ -35,6 +35,7 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         using var router = new HttpClient { BaseAddress = new Uri(control.RouterUrl), Timeout = TimeSpan.FromSeconds(10) };
 
         var siteDir = TickingSite();
+        await using var cleanup = new AppCleanup(this, "ticker");
         var push = await control.PlatAsync(["push", "ticker", "-p", siteDir, "-m", "64M", "-i", "3"]);
         Directory.Delete(siteDir, recursive: true);
         Assert.True(push.ExitCode == 0, $"push failed: {push}\n{platform.Logs}");
@@ -109,8 +110,6 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         }
         var recent = await control.PlatAsync(["logs", "ticker", "--recent"]);
         Assert.Contains("OUT tick ", recent.Stdout);
-
-        await DeleteAsync("ticker");
     }
 
     [Fact]
@@ -119,6 +118,7 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         var control = platform.Control;
         using var api = await control.ApiClientAsync();
         const string busybox = "/layers/busybox/bin/busybox";
+        await using var cleanup = new AppCleanup(this, "exits", "oom", "killed");
 
         // Listens, then exits 3 a moment later.
         var exits = await control.PlatAsync(["push", "exits", "-p", SiteDir, "-m", "64M",
@@ -141,8 +141,6 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         await WaitForCrashEventAsync(api, "killed", "crashed: killed by signal 9");
         var events = await control.PlatAsync(["events", "oom"]);
         Assert.Contains("out of memory", events.Stdout);
-
-        foreach (var app in new[] { "exits", "oom", "killed" }) await DeleteAsync(app);
     }
 
     [Fact]
@@ -150,6 +148,7 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
     {
         var control = platform.Control;
         using var api = await control.ApiClientAsync();
+        await using var cleanup = new AppCleanup(this, "looper");
         var push = await control.PlatAsync(["push", "looper", "-p", SiteDir, "-m", "64M",
             "-c", "/layers/busybox/bin/busybox httpd -p $PORT -h /home/vcap/app; sleep 1; exit 3"]);
         Assert.True(push.ExitCode == 0, push.ToString());
@@ -169,8 +168,18 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
         Assert.True(gaps[3] >= TimeSpan.FromSeconds(30), $"the restart after the fourth crash came after {gaps[3].TotalSeconds:F1} s, not 30 s");
         var events = await platform.EventsAsync(api, "looper");
         Assert.All(events.Where(e => e.Type == "app.crash"), e => Assert.Contains("exited 3", e.Description));
+    }
 
-        await DeleteAsync("looper");
+    /// <summary>
+    /// Deletes the test's apps and waits for their containers to go when the test ends, passed or failed: a test that
+    /// fails must not leave instances behind for the next one to count.
+    /// </summary>
+    private sealed class AppCleanup(CellAgentSurvivalTests test, params string[] apps) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var app in apps) await test.DeleteAsync(app);
+        }
     }
 
     private async Task WaitForCrashEventAsync(HttpClient api, string app, string description) =>
@@ -178,6 +187,7 @@ public sealed class CellAgentSurvivalTests(SplitPlatformFixture platform, ITestO
             .Any(e => e.Type == "app.crash" && e.Description.Contains(description)), TimeSpan.FromSeconds(90),
             $"an app.crash event of {app} saying '{description}'");
 
+    /// <summary>Deletes the app if it exists (plat delete -f of an unknown app succeeds) and waits for its containers to go.</summary>
     private async Task DeleteAsync(string app)
     {
         var delete = await platform.Control.PlatAsync(["delete", app, "-f"]);

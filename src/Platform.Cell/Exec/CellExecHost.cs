@@ -90,7 +90,7 @@ public sealed class CellExecHost(
             return;
         }
         var command = body.Command!;
-        if (!instances.Report().Any(r => r.InstanceId == instanceId && r.State == InstanceState.Running))
+        if (!instances.IsRunning(instanceId))
         {
             await WriteErrorAsync(response, StatusCodes.Status404NotFound, $"instance {instanceId} is not running on this cell");
             return;

@@ -8,7 +8,7 @@ namespace Platform.Cell.Metrics;
 /// <summary>
 /// Adds each running instance's resource use to the heartbeat's reports: CPU (percent of one core since the previous
 /// heartbeat, from the cgroup's CPU time), memory used and limit (its memory cgroup), disk used and limit (its writable
-/// layer) and when its container started. Walking an upper dir can take a while, so disk use is measured at most every
+/// layer) and how long its container has run. Walking an upper dir can take a while, so disk use is measured at most every
 /// <see cref="DiskInterval"/> per instance.
 /// </summary>
 public sealed class InstanceMetricsCollector(ISandbox sandbox, TimeProvider time, ILogger<InstanceMetricsCollector> logger)
@@ -83,6 +83,6 @@ public sealed class InstanceMetricsCollector(ISandbox sandbox, TimeProvider time
             memoryLimit,
             disk.Used,
             disk.Limit ?? (diskLimitMb is { } mb && mb > 0 ? mb * 1024L * 1024 : null),
-            info.CreatedAt);
+            now > info.CreatedAt ? now - info.CreatedAt : TimeSpan.Zero);
     }
 }

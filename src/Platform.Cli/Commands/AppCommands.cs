@@ -138,7 +138,16 @@ internal static class AppCommands
                 }
             }
             using var api = CommandSupport.LoggedInClient(env);
-            await api.DeleteAppAsync(app, ct);
+            try
+            {
+                await api.DeleteAppAsync(app, ct);
+            }
+            catch (Http.ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound)
+            {
+                // As cf delete: what should be gone is gone, so scripts can delete without checking first.
+                env.Out.WriteLine($"App {app} does not exist. OK");
+                return 0;
+            }
             env.Out.WriteLine($"Deleted app {app}. OK");
             return 0;
         });

@@ -29,7 +29,9 @@ public enum InstanceState
 /// <summary>
 /// Published by a cell whenever an instance changes state. <paramref name="Address"/> is where a router
 /// on the cell's host reaches the app (the instance's own IP and port); <paramref name="HostAddress"/> is
-/// the host port mapped to it, for routers elsewhere.
+/// the host port mapped to it, for routers elsewhere. <paramref name="Version"/> orders it among the cell's other
+/// reports (the same change seen in a heartbeat carries the same version); <paramref name="Timestamp"/> is the
+/// cell's clock, for people only: nothing is ordered by it.
 /// </summary>
 public sealed record InstanceStateChanged(
     Guid InstanceId,
@@ -41,9 +43,14 @@ public sealed record InstanceStateChanged(
     string? HostAddress,
     string? Reason,
     int? ExitCode,
+    ReportVersion Version,
     DateTimeOffset Timestamp);
 
-/// <summary>One instance as a cell last saw it; part of every heartbeat.</summary>
+/// <summary>
+/// One instance as a cell last saw it; part of every heartbeat. <paramref name="Version"/> is that of the instance's
+/// last state change. An instance that ended stays in a few heartbeats as CRASHED or STOPPED, with how it ended, so
+/// the heartbeat tells the same story as the state change it may overtake.
+/// </summary>
 public sealed record InstanceReport(
     Guid InstanceId,
     Guid AppId,
@@ -52,11 +59,14 @@ public sealed record InstanceReport(
     string? Address,
     string? HostAddress,
     string? Reason,
+    ReportVersion Version,
+    int? ExitCode = null,
     InstanceMetrics? Metrics = null);
 
 /// <summary>
 /// An instance's resource use when its cell last looked: CPU as a percentage of one core over the last interval
-/// (like `cf app`), memory from its cgroup, disk from its writable layer, and when its container started.
+/// (like `cf app`), memory from its cgroup, disk from its writable layer, and how long its container has run (a
+/// duration the cell measures on its own clock, so no timestamp of the cell's is compared with another host's).
 /// Any field is null when the cell could not read it.
 /// </summary>
 public sealed record InstanceMetrics(
@@ -65,11 +75,12 @@ public sealed record InstanceMetrics(
     long? MemoryLimitBytes,
     long? DiskBytes,
     long? DiskLimitBytes,
-    DateTimeOffset? StartedAt);
+    TimeSpan? Uptime);
 
 /// <summary>
 /// Published by each cell every few seconds: its capacity and the full list of what it runs, so the
-/// scheduler can reconcile even if single state changes were lost. <paramref name="ExecUrl"/> is where the cell's
+/// scheduler can reconcile even if single state changes were lost. <paramref name="Version"/> is when, in the cell's
+/// history, the list was taken: an instance missing from it had ended (or not begun) by then. <paramref name="ExecUrl"/> is where the cell's
 /// exec listener answers and <paramref name="ExecToken"/> the bearer token it wants (the bus and the database are
 /// inside the platform's trust boundary: whoever can publish on the bus can already start any container).
 /// </summary>
@@ -80,6 +91,7 @@ public sealed record CellHeartbeat(
     int DiskCapacityMb,
     int MaxInstances,
     IReadOnlyList<InstanceReport> Instances,
+    ReportVersion Version,
     DateTimeOffset Timestamp,
     string? ExecUrl = null,
     string? ExecToken = null);

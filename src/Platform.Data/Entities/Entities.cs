@@ -94,7 +94,22 @@ public sealed class InstanceEntity
     /// <summary>Crashes of this index so far (carried over to replacements) for back-off.</summary>
     public int CrashCount { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When the scheduler last changed the row's state, by the scheduler's own clock (never a cell's).</summary>
     public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The version of the last report of its cell applied to this row (null until the cell has reported the instance):
+    /// a state change or heartbeat no newer than this has nothing to say about it.
+    /// </summary>
+    public long? ReportEpoch { get; set; }
+    public long? ReportSequence { get; set; }
+
+    [System.ComponentModel.DataAnnotations.Schema.NotMapped]
+    public ReportVersion? Reported
+    {
+        get => ReportEpoch is { } e && ReportSequence is { } s ? new ReportVersion(e, s) : null;
+        set { ReportEpoch = value?.Epoch; ReportSequence = value?.Sequence; }
+    }
 
     // Resource use from the cell's last heartbeat (null until the cell reports it).
     public double? CpuPercent { get; set; }
@@ -102,7 +117,7 @@ public sealed class InstanceEntity
     public long? MemoryLimitBytes { get; set; }
     public long? DiskBytes { get; set; }
     public long? DiskLimitBytes { get; set; }
-    /// <summary>When the instance's container started, by the cell's clock.</summary>
+    /// <summary>When the instance's container started, by the scheduler's clock (its clock less the uptime the cell measured).</summary>
     public DateTimeOffset? StartedAt { get; set; }
     /// <summary>When the scheduler stored these metrics (its own clock).</summary>
     public DateTimeOffset? MetricsAt { get; set; }
@@ -125,7 +140,19 @@ public sealed class CellEntity
     public int MemoryCapacityMb { get; set; }
     public int DiskCapacityMb { get; set; }
     public int MaxInstances { get; set; }
+    /// <summary>When the last heartbeat arrived, by the scheduler's clock (liveness never reads the cell's).</summary>
     public DateTimeOffset LastHeartbeat { get; set; }
+
+    /// <summary>The version of the newest heartbeat applied: an older one that arrives late is skipped.</summary>
+    public long? HeartbeatEpoch { get; set; }
+    public long? HeartbeatSequence { get; set; }
+
+    [System.ComponentModel.DataAnnotations.Schema.NotMapped]
+    public ReportVersion? Heartbeat
+    {
+        get => HeartbeatEpoch is { } e && HeartbeatSequence is { } s ? new ReportVersion(e, s) : null;
+        set { HeartbeatEpoch = value?.Epoch; HeartbeatSequence = value?.Sequence; }
+    }
     /// <summary>Where the cell's exec listener answers, and the bearer token it wants (from its heartbeat).</summary>
     public string? ExecUrl { get; set; }
     public string? ExecToken { get; set; }

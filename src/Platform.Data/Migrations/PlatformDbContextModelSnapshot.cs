@@ -131,6 +131,12 @@ namespace Platform.Data.Migrations
                     b.Property<string>("ExecUrl")
                         .HasColumnType("text");
 
+                    b.Property<long?>("HeartbeatEpoch")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("HeartbeatSequence")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Host")
                         .IsRequired()
                         .HasColumnType("text");
@@ -273,6 +279,12 @@ namespace Platform.Data.Migrations
 
                     b.Property<string>("Reason")
                         .HasColumnType("text");
+
+                    b.Property<long?>("ReportEpoch")
+                        .HasColumnType("bigint");
+
+                    b.Property<long?>("ReportSequence")
+                        .HasColumnType("bigint");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
