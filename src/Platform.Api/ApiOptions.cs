@@ -22,6 +22,15 @@ public sealed class ApiOptions
 
     public int LogTrimIntervalSeconds { get; set; } = 30;
 
-    /// <summary>Lifetime of a token issued by POST /v1/tokens.</summary>
+    /// <summary>Lifetime of a session token issued by POST /v1/tokens (plat login); plat logout revokes it sooner.</summary>
     public int TokenLifetimeDays { get; set; } = 30;
+
+    /// <summary>Lifetime of an API token (plat create-token) made without --expires.</summary>
+    public int ApiTokenLifetimeDays { get; set; } = 90;
+
+    /// <summary>Failed logins allowed per username per minute; more answer 429 until the minute has passed.</summary>
+    public int LoginFailuresPerUserPerMinute { get; set; } = 5;
+
+    /// <summary>Login attempts allowed per client address per minute (failed or not); more answer 429.</summary>
+    public int LoginAttemptsPerAddressPerMinute { get; set; } = 30;
 }

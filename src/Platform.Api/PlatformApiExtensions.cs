@@ -38,13 +38,22 @@ public static class PlatformApiExtensions
                 .AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
                 .RequireAuthenticatedUser());
         services.AddScoped<LogTrimmer>();
+        services.AddScoped<Access.AccessResolver>();
+        services.AddScoped<Access.RequestScope>();
+        services.AddScoped<Access.QuotaPolicy>();
+        services.AddScoped<Access.RoleAssignments>();
+        services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
         services.AddHostedService<LogTrimService>();
         return services;
     }
 
-    /// <summary>Maps /healthz, /v1/info and the authenticated /v1 endpoints.</summary>
+    /// <summary>
+    /// Maps /healthz, /v1/info and the authenticated /v1 endpoints: the caller's own (/v1/me, tokens), orgs, users,
+    /// quotas and the catalog at the top, and everything of a space under /v1/spaces/{space}. Every endpoint declares its
+    /// <see cref="Access.AccessRule"/>.
+    /// </summary>
     public static WebApplication MapPlatformApi(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -55,14 +64,21 @@ public static class PlatformApiExtensions
         app.MapInfoEndpoints();
         var v1 = app.MapGroup("/v1").RequireAuthorization(BearerTokenHandler.Policy);
         v1.MapTokensEndpoints()
+            .MapMeEndpoints()
+            .MapUsersEndpoints()
+            .MapOrgsEndpoints()
+            .MapQuotasEndpoints()
+            .MapSpacesListEndpoints()
+            .MapEventsEndpoints()
+            .MapCatalogEndpoints();
+        v1.MapGroup("/spaces/{space}")
+            .MapSpaceEndpoints()
+            .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
             .MapLogsEndpoints()
-            .MapEventsEndpoints()
-            .MapCatalogEndpoints()
-            .MapExecEndpoints()
-            .MapUsersEndpoints();
+            .MapExecEndpoints();
         return app;
     }
 }

@@ -14,7 +14,7 @@ public static class InstanceEnvironment
 
     public static Dictionary<string, string> For(StartInstance start, int port)
     {
-        var vcapApplication = JsonSerializer.Serialize(new Dictionary<string, object>
+        var application = new Dictionary<string, object>
         {
             ["application_id"] = start.AppId,
             ["application_name"] = start.AppName,
@@ -23,7 +23,15 @@ public static class InstanceEnvironment
             ["instance_index"] = start.Index,
             ["limits"] = new Dictionary<string, int> { ["mem"] = start.MemoryMb, ["disk"] = start.DiskMb },
             ["port"] = port,
-        });
+        };
+        if (start.Space is { } space)
+        {
+            application["space_id"] = space.SpaceId;
+            application["space_name"] = space.SpaceName;
+            application["organization_id"] = space.OrgId;
+            application["organization_name"] = space.OrgName;
+        }
+        var vcapApplication = JsonSerializer.Serialize(application);
         // User variables first, so the platform's own cannot be overridden by accident.
         var env = new Dictionary<string, string>(start.Env)
         {

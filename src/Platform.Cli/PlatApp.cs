@@ -6,10 +6,12 @@ namespace Platform.Cli;
 /// <summary>The `plat` command line: Cloud Foundry's verbs and flags over the platform's REST API.</summary>
 public static class PlatApp
 {
-    public static RootCommand BuildRoot(CliEnvironment env) =>
-        new("plat: push, scale and watch apps on the platform")
+    public static RootCommand BuildRoot(CliEnvironment env)
+    {
+        var root = new RootCommand("plat: push, scale and watch apps on the platform")
         {
             LoginCommands.Login(env),
+            LoginCommands.Logout(env),
             LoginCommands.Target(env),
             PushCommand.Create(env),
             AppCommands.Apps(env),
@@ -25,6 +27,9 @@ public static class PlatApp
             CatalogCommands.Buildpacks(env),
             CatalogCommands.Stacks(env),
         };
+        foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env))) root.Subcommands.Add(command);
+        return root;
+    }
 
     /// <summary>Runs one command line; returns the exit code (0 ok, 1 error or bad usage).</summary>
     /// <param name="handleCtrlC">Whether Ctrl-C cancels the command (the real process); tests pass false.</param>

@@ -11,6 +11,10 @@ namespace Platform.Data;
 /// <summary>The one source of truth for what users asked for and the last known actual state.</summary>
 public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> options) : DbContext(options)
 {
+    public DbSet<OrgEntity> Orgs => Set<OrgEntity>();
+    public DbSet<SpaceEntity> Spaces => Set<SpaceEntity>();
+    public DbSet<QuotaEntity> Quotas => Set<QuotaEntity>();
+    public DbSet<RoleAssignmentEntity> RoleAssignments => Set<RoleAssignmentEntity>();
     public DbSet<AppEntity> Apps => Set<AppEntity>();
     public DbSet<PackageEntity> Packages => Set<PackageEntity>();
     public DbSet<BuildEntity> Builds => Set<BuildEntity>();
@@ -28,10 +32,38 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
 
     protected override void OnModelCreating(ModelBuilder b)
     {
+        b.Entity<OrgEntity>(e =>
+        {
+            e.ToTable("orgs");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(63);
+        });
+        b.Entity<SpaceEntity>(e =>
+        {
+            e.ToTable("spaces");
+            e.HasIndex(x => new { x.OrgId, x.Name }).IsUnique();
+            e.Property(x => x.Name).HasMaxLength(63);
+            e.Property(x => x.AllowSsh).HasDefaultValue(true);
+        });
+        b.Entity<QuotaEntity>(e =>
+        {
+            e.ToTable("quotas");
+            // Org quotas (no owner) have names unique among themselves; space quotas within their org.
+            e.HasIndex(x => new { x.OwnerOrgId, x.Name }).IsUnique().AreNullsDistinct(false);
+            e.Property(x => x.Name).HasMaxLength(63);
+        });
+        b.Entity<RoleAssignmentEntity>(e =>
+        {
+            e.ToTable("role_assignments");
+            e.HasIndex(x => new { x.UserId, x.OrgId, x.SpaceId, x.Role }).IsUnique().AreNullsDistinct(false);
+            e.HasIndex(x => x.SpaceId);
+            e.HasIndex(x => x.OrgId);
+        });
         b.Entity<AppEntity>(e =>
         {
             e.ToTable("apps");
-            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => new { x.SpaceId, x.Name }).IsUnique();
+            e.Property(x => x.AllowSsh).HasDefaultValue(true);
             e.Property(x => x.Name).HasMaxLength(63);
             e.Property(x => x.Env).HasColumnType("jsonb").HasConversion(
                 v => JsonSerializer.Serialize(v, Json),
@@ -82,11 +114,14 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.ToTable("routes");
             e.HasIndex(x => new { x.Host, x.Path }).IsUnique();
             e.HasIndex(x => x.AppId);
+            e.HasIndex(x => x.SpaceId);
         });
         b.Entity<EventEntity>(e =>
         {
             e.ToTable("events");
             e.HasIndex(x => new { x.AppId, x.Timestamp });
+            e.HasIndex(x => new { x.SpaceId, x.Timestamp });
+            e.HasIndex(x => x.Timestamp);
         });
         b.Entity<LogLineEntity>(e =>
         {
@@ -102,6 +137,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
         {
             e.ToTable("tokens");
             e.HasIndex(x => x.TokenHash).IsUnique();
+            e.HasIndex(x => new { x.UserId, x.Name }).IsUnique().HasFilter("\"Name\" IS NOT NULL");
+            e.Property(x => x.Kind).HasDefaultValue(TokenKinds.Session);
         });
         b.Entity<OutboxMessage>(e => e.ToTable("outbox_messages"));
     }

@@ -71,6 +71,12 @@ public sealed class Converger(
         if (starts.Count == 0) return;
         var dropletIds = starts.Select(s => s.App.CurrentDropletId!.Value).Distinct().ToList();
         var droplets = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
+        var spaceIds = starts.Select(s => s.App.SpaceId).Distinct().ToList();
+        var spaces = await (
+            from s in db.Spaces
+            join o in db.Orgs on s.OrgId equals o.Id
+            where spaceIds.Contains(s.Id)
+            select new InstanceSpace(s.Id, s.Name, o.Id, o.Name)).ToDictionaryAsync(s => s.SpaceId, cancellationToken);
         foreach (var start in starts)
         {
             var app = start.App;
@@ -83,6 +89,7 @@ public sealed class Converger(
             {
                 Id = Guid.NewGuid(),
                 AppId = app.Id,
+                SpaceId = app.SpaceId,
                 Index = start.Index,
                 CellId = start.CellId,
                 DropletId = droplet.Id,
@@ -99,7 +106,8 @@ public sealed class Converger(
             db.AddToOutbox(new StartInstance(
                 instance.Id, app.Id, app.Name, start.Index, start.CellId, droplet.Id,
                 new DropletSpec(droplet.Layers.ToList(), command),
-                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env), app.Volumes.ToList()),
+                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env), app.Volumes.ToList(),
+                spaces.GetValueOrDefault(app.SpaceId)),
                 Queues.Cell(start.CellId));
         }
     }
@@ -114,7 +122,7 @@ public sealed class Converger(
             {
                 if (!_reportedUnplaced.Add((u.App.Id, u.Index))) continue;
                 logger.LogWarning("Cannot place instance {Index} of {App}: {Reason}", u.Index, u.App.Name, u.Reason);
-                journal.AddEvent(db, u.App.Id, "app.placement-failed", $"instance {u.Index} not placed: {u.Reason}", now);
+                journal.AddEvent(db, u.App.Id, u.App.SpaceId, "app.placement-failed", $"instance {u.Index} not placed: {u.Reason}", now);
                 journal.AddLogLine(db, u.App.Id, u.Index, "ERR", $"Instance {u.Index} not placed: {u.Reason}", now);
             }
         }

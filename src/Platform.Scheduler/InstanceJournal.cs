@@ -19,12 +19,12 @@ public sealed class InstanceJournal(CrashPolicy crashes)
         instance.Reason = description;
         instance.ExitCode = exitCode;
         instance.UpdatedAt = at;
-        AddEvent(db, instance.AppId, "app.crash", $"instance {instance.Index} crashed: {description}", at);
+        AddEvent(db, instance.AppId, instance.SpaceId, "app.crash", $"instance {instance.Index} crashed: {description}", at);
         AddLogLine(db, instance.AppId, instance.Index, "ERR", $"Instance {instance.Index} crashed: {description}", at);
     }
 
-    public void AddEvent(PlatformDbContext db, Guid appId, string type, string description, DateTimeOffset at) =>
-        db.AddEvent(appId, type, Actor, description, at);
+    public void AddEvent(PlatformDbContext db, Guid appId, Guid spaceId, string type, string description, DateTimeOffset at) =>
+        db.AddEvent(EventSubject.App(appId, spaceId), type, Actor, description, at);
 
     public void AddLogLine(PlatformDbContext db, Guid appId, int index, string stream, string text, DateTimeOffset at) =>
         db.LogLines.Add(new LogLineEntity

@@ -1,3 +1,4 @@
+using Platform.TestSupport;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -19,7 +20,7 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Create_list_show_and_delete()
     {
         var name = NewName();
-        var create = await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name, Memory: "512M", Env: new() { ["A"] = "1" }));
+        var create = await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name, Memory: "512M", Env: new() { ["A"] = "1" }));
         Assert.Equal(HttpStatusCode.Created, create.StatusCode);
         var app = (await create.Content.ReadFromJsonAsync<AppResponse>())!;
         Assert.Equal(name, app.Name);
@@ -29,10 +30,10 @@ public sealed class AppsTests(ApiFixture fixture)
         Assert.Equal(1024, app.DiskMb);
         Assert.Equal([$"{name}.apps.test"], app.Routes);
 
-        var list = await Admin.GetFromJsonAsync<List<AppResponse>>("/v1/apps");
+        var list = await Admin.GetFromJsonAsync<List<AppResponse>>(TestSpaces.Default + "/apps");
         Assert.Contains(list!, a => a.Name == name && a.Routes.Contains($"{name}.apps.test"));
 
-        var detail = await Admin.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{name}");
+        var detail = await Admin.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{name}");
         Assert.Equal(app.Id, detail!.App.Id);
         Assert.Empty(detail.InstanceDetails);
 
@@ -45,9 +46,9 @@ public sealed class AppsTests(ApiFixture fixture)
             await db.SaveChangesAsync();
         }
 
-        var delete = await Admin.DeleteAsync($"/v1/apps/{name}");
+        var delete = await Admin.DeleteAsync($"{TestSpaces.Default}/apps/{name}");
         Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
-        await ProblemAssert.IsProblemAsync(await Admin.GetAsync($"/v1/apps/{name}"), HttpStatusCode.NotFound, $"app '{name}' not found");
+        await ProblemAssert.IsProblemAsync(await Admin.GetAsync($"{TestSpaces.Default}/apps/{name}"), HttpStatusCode.NotFound, $"app '{name}' not found");
         await using (var db = Host.Db())
         {
             Assert.False(await db.Apps.AnyAsync(a => a.Id == app.Id));
@@ -62,8 +63,8 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task A_taken_name_is_409_and_adds_nothing()
     {
         var name = NewName();
-        (await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name))).EnsureSuccessStatusCode();
-        var again = await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name));
+        (await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name))).EnsureSuccessStatusCode();
+        var again = await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name));
         await ProblemAssert.IsProblemAsync(again, HttpStatusCode.Conflict, "taken");
         await using var db = Host.Db();
         Assert.Equal(1, await db.Apps.CountAsync(a => a.Name == name));
@@ -77,7 +78,7 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Invalid_names_are_400_and_write_nothing(string name, string detail)
     {
         var before = await CountsAsync();
-        var resp = await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name));
+        var resp = await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name));
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.BadRequest, detail);
         Assert.Equal(before, await CountsAsync());
     }
@@ -91,7 +92,7 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Invalid_sizes_are_400_and_write_nothing(string? memory, string? disk, int? instances, string detail)
     {
         var before = await CountsAsync();
-        var resp = await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(NewName(), instances, memory, disk));
+        var resp = await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(NewName(), instances, memory, disk));
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.BadRequest, detail);
         Assert.Equal(before, await CountsAsync());
     }
@@ -99,7 +100,7 @@ public sealed class AppsTests(ApiFixture fixture)
     [Fact]
     public async Task A_body_that_is_not_json_is_400()
     {
-        var resp = await Admin.PostAsync("/v1/apps", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        var resp = await Admin.PostAsync(TestSpaces.Default + "/apps", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.BadRequest, "not valid JSON");
     }
 
@@ -114,7 +115,7 @@ public sealed class AppsTests(ApiFixture fixture)
     [InlineData("POST", "/builds")]
     public async Task An_unknown_app_is_404(string method, string suffix)
     {
-        var resp = await Admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"/v1/apps/no-such-app{suffix}"));
+        var resp = await Admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), $"{TestSpaces.Default}/apps/no-such-app{suffix}"));
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.NotFound, "app 'no-such-app' not found");
     }
 
@@ -122,15 +123,15 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Scale_changes_instances_memory_and_disk_and_records_an_event()
     {
         var name = NewName();
-        var app = (await (await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
-        var resp = await Admin.PostAsJsonAsync($"/v1/apps/{name}/scale", new ScaleRequest(3, "1G", "2G"));
+        var app = (await (await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
+        var resp = await Admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{name}/scale", new ScaleRequest(3, "1G", "2G"));
         resp.EnsureSuccessStatusCode();
         var scaled = (await resp.Content.ReadFromJsonAsync<AppResponse>())!;
         Assert.Equal((3, 1024, 2048), (scaled.Instances, scaled.MemoryMb, scaled.DiskMb));
 
-        var bad = await Admin.PostAsJsonAsync($"/v1/apps/{name}/scale", new ScaleRequest(Memory: "0"));
+        var bad = await Admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{name}/scale", new ScaleRequest(Memory: "0"));
         await ProblemAssert.IsProblemAsync(bad, HttpStatusCode.BadRequest, "at least 1M");
-        var empty = await Admin.PostAsJsonAsync($"/v1/apps/{name}/scale", new ScaleRequest());
+        var empty = await Admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{name}/scale", new ScaleRequest());
         await ProblemAssert.IsProblemAsync(empty, HttpStatusCode.BadRequest, "nothing to scale");
 
         await using var db = Host.Db();
@@ -144,15 +145,15 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Patch_updates_only_the_given_fields()
     {
         var name = NewName();
-        (await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name, Instances: 2, Buildpack: "staticfile"))).EnsureSuccessStatusCode();
-        var resp = await Admin.PatchAsJsonAsync($"/v1/apps/{name}", new AppRequest(Command: "./run", Env: new() { ["K"] = "v" }));
+        (await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name, Instances: 2, Buildpack: "staticfile"))).EnsureSuccessStatusCode();
+        var resp = await Admin.PatchAsJsonAsync($"{TestSpaces.Default}/apps/{name}", new AppRequest(Command: "./run", Env: new() { ["K"] = "v" }));
         resp.EnsureSuccessStatusCode();
         var app = (await resp.Content.ReadFromJsonAsync<AppResponse>())!;
         Assert.Equal((2, "staticfile", "./run"), (app.Instances, app.Buildpack, app.Command));
         await using var db = Host.Db();
         Assert.Equal("v", (await db.Apps.SingleAsync(a => a.Name == name)).Env["K"]);
 
-        var rename = await Admin.PatchAsJsonAsync($"/v1/apps/{name}", new AppRequest(Name: "other"));
+        var rename = await Admin.PatchAsJsonAsync($"{TestSpaces.Default}/apps/{name}", new AppRequest(Name: "other"));
         await ProblemAssert.IsProblemAsync(rename, HttpStatusCode.BadRequest, "renaming is not supported");
     }
 
@@ -160,8 +161,8 @@ public sealed class AppsTests(ApiFixture fixture)
     public async Task Start_needs_a_droplet_then_start_stop_and_restart_change_the_desired_state()
     {
         var name = NewName();
-        var app = (await (await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
-        await ProblemAssert.IsProblemAsync(await Admin.PostAsync($"/v1/apps/{name}/start", null), HttpStatusCode.UnprocessableEntity, "app has not been staged");
+        var app = (await (await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
+        await ProblemAssert.IsProblemAsync(await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/start", null), HttpStatusCode.UnprocessableEntity, "app has not been staged");
 
         var instanceId = Guid.NewGuid();
         await using (var db = Host.Db())
@@ -173,12 +174,12 @@ public sealed class AppsTests(ApiFixture fixture)
             await db.SaveChangesAsync();
         }
 
-        var started = await Admin.PostAsync($"/v1/apps/{name}/start", null);
+        var started = await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/start", null);
         started.EnsureSuccessStatusCode();
         Assert.Equal("STARTED", (await started.Content.ReadFromJsonAsync<AppResponse>())!.State);
-        var stopped = await Admin.PostAsync($"/v1/apps/{name}/stop", null);
+        var stopped = await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/stop", null);
         Assert.Equal("STOPPED", (await stopped.Content.ReadFromJsonAsync<AppResponse>())!.State);
-        var restarted = await Admin.PostAsync($"/v1/apps/{name}/restart", null);
+        var restarted = await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/restart", null);
         Assert.Equal("STARTED", (await restarted.Content.ReadFromJsonAsync<AppResponse>())!.State);
 
         await using (var db = Host.Db())

@@ -1,3 +1,4 @@
+using Platform.TestSupport;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -26,7 +27,7 @@ public sealed class AuthTests(ApiFixture fixture)
     public async Task A_missing_token_is_401_with_a_problem_that_says_how_to_log_in()
     {
         using var http = Host.Client();
-        var resp = await http.GetAsync("/v1/apps");
+        var resp = await http.GetAsync(TestSpaces.Default + "/apps");
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.Unauthorized, "POST /v1/tokens");
     }
 
@@ -35,8 +36,8 @@ public sealed class AuthTests(ApiFixture fixture)
     {
         using var http = Host.Client();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-real-token");
-        var resp = await http.GetAsync("/v1/apps");
-        await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.Unauthorized, "unknown or has expired");
+        var resp = await http.GetAsync(TestSpaces.Default + "/apps");
+        await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.Unauthorized, "unknown, revoked or has expired");
     }
 
     [Fact]
@@ -58,7 +59,7 @@ public sealed class AuthTests(ApiFixture fixture)
         }
         using var http = Host.Client();
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var resp = await http.GetAsync("/v1/apps");
+        var resp = await http.GetAsync(TestSpaces.Default + "/apps");
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.Unauthorized, "expired");
     }
 
@@ -91,7 +92,7 @@ public sealed class AuthTests(ApiFixture fixture)
             Assert.InRange(stored.ExpiresAt - stored.CreatedAt, TimeSpan.FromDays(29.9), TimeSpan.FromDays(30.1));
         }
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token.AccessToken);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/v1/apps")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(TestSpaces.Default + "/apps")).StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Platform.TestSupport;
 using System.Net.Http.Json;
 using MassTransit;
 using MassTransit.Testing;
@@ -20,10 +21,10 @@ public sealed class ConsumersTests(ApiFixture fixture)
     private async Task<(AppResponse App, BuildResponse Build)> NewBuildAsync()
     {
         var name = "cons-" + Guid.NewGuid().ToString("N")[..8];
-        var app = (await (await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
-        (await Admin.PutAsync($"/v1/apps/{name}/package",
+        var app = (await (await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name))).Content.ReadFromJsonAsync<AppResponse>())!;
+        (await Admin.PutAsync($"{TestSpaces.Default}/apps/{name}/package",
             new ByteArrayContent(Zips.Make(("index.html", "hi"))) { Headers = { ContentType = new("application/zip") } })).EnsureSuccessStatusCode();
-        var build = (await (await Admin.PostAsync($"/v1/apps/{name}/builds", null)).Content.ReadFromJsonAsync<BuildResponse>())!;
+        var build = (await (await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/builds", null)).Content.ReadFromJsonAsync<BuildResponse>())!;
         return (app, build);
     }
 
@@ -60,8 +61,8 @@ public sealed class ConsumersTests(ApiFixture fixture)
         Assert.Equal(1, await db.Events.CountAsync(e => e.AppId == app.Id && e.Type == "app.stage"));
 
         // Now the app can start, and it shows the detected buildpack.
-        (await Admin.PostAsync($"/v1/apps/{app.Name}/start", null)).EnsureSuccessStatusCode();
-        var shown = await Admin.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{app.Name}");
+        (await Admin.PostAsync($"{TestSpaces.Default}/apps/{app.Name}/start", null)).EnsureSuccessStatusCode();
+        var shown = await Admin.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{app.Name}");
         Assert.Equal(("STARTED", "staticfile"), (shown!.App.State, shown.App.DetectedBuildpack));
     }
 
@@ -73,7 +74,7 @@ public sealed class ConsumersTests(ApiFixture fixture)
         await harness.Bus.Publish(new StagingCompleted(build.Id, app.Id, false, "no buildpack detected the app", null, null));
         await ConsumedAsync<StagingCompleted>(harness, m => m.BuildId == build.Id);
 
-        var shown = await Admin.GetFromJsonAsync<BuildResponse>($"/v1/builds/{build.Id}");
+        var shown = await Admin.GetFromJsonAsync<BuildResponse>($"{TestSpaces.Default}/apps/{app.Name}/builds/{build.Id}");
         Assert.Equal(("FAILED", "no buildpack detected the app"), (shown!.State, shown.Error));
         await using var db = Host.Db();
         Assert.False(await db.Droplets.AnyAsync(d => d.AppId == app.Id));
@@ -95,17 +96,17 @@ public sealed class ConsumersTests(ApiFixture fixture)
         ]));
         await ConsumedAsync<LogBatch>(harness, m => m.AppId == app.Id);
 
-        var all = (await Admin.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{app.Name}/logs"))!;
+        var all = (await Admin.GetFromJsonAsync<List<LogLineResponse>>($"{TestSpaces.Default}/apps/{app.Name}/logs"))!;
         Assert.Equal(["-----> Downloading buildpack", "listening on 8080", "oops"], all.Select(l => l.Text));
         Assert.Equal(("STG", 0, "OUT"), (all[0].Source, all[0].SourceIndex, all[0].Stream));
         Assert.Contains("[STG/0] OUT -----> Downloading buildpack", all[0].Render());
         Assert.Contains("[APP/PROC/WEB/1] ERR oops", all[2].Render());
 
-        var after = await Admin.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{app.Name}/logs?after={all[0].Id}");
+        var after = await Admin.GetFromJsonAsync<List<LogLineResponse>>($"{TestSpaces.Default}/apps/{app.Name}/logs?after={all[0].Id}");
         Assert.Equal(["listening on 8080", "oops"], after!.Select(l => l.Text));
-        var recent = await Admin.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{app.Name}/logs?limit=2");
+        var recent = await Admin.GetFromJsonAsync<List<LogLineResponse>>($"{TestSpaces.Default}/apps/{app.Name}/logs?limit=2");
         Assert.Equal(["listening on 8080", "oops"], recent!.Select(l => l.Text));
-        await ProblemAssert.IsProblemAsync(await Admin.GetAsync($"/v1/apps/{app.Name}/logs?limit=5001"), System.Net.HttpStatusCode.BadRequest, "limit");
+        await ProblemAssert.IsProblemAsync(await Admin.GetAsync($"{TestSpaces.Default}/apps/{app.Name}/logs?limit=5001"), System.Net.HttpStatusCode.BadRequest, "limit");
     }
 
     [Fact]

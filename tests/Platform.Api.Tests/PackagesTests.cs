@@ -1,3 +1,4 @@
+using Platform.TestSupport;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -15,13 +16,13 @@ public sealed class PackagesTests(ApiFixture fixture)
     private async Task<AppResponse> NewAppAsync()
     {
         var name = "pkg-" + Guid.NewGuid().ToString("N")[..10];
-        var resp = await Admin.PostAsJsonAsync("/v1/apps", new AppRequest(name));
+        var resp = await Admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name));
         resp.EnsureSuccessStatusCode();
         return (await resp.Content.ReadFromJsonAsync<AppResponse>())!;
     }
 
     private Task<HttpResponseMessage> UploadAsync(string app, byte[] body) =>
-        Admin.PutAsync($"/v1/apps/{app}/package", new ByteArrayContent(body) { Headers = { ContentType = new("application/zip") } });
+        Admin.PutAsync($"{TestSpaces.Default}/apps/{app}/package", new ByteArrayContent(body) { Headers = { ContentType = new("application/zip") } });
 
     private int BlobCount() =>
         Directory.Exists(Path.Combine(Host.BlobDir, "sha256")) ? Directory.GetFiles(Path.Combine(Host.BlobDir, "sha256")).Length : 0;
@@ -50,7 +51,7 @@ public sealed class PackagesTests(ApiFixture fixture)
         // A host with the default Api:MaxUploadBytes (1 GiB): the endpoint must lift Kestrel's own limit.
         await using var host = await ApiHost.StartAsync();
         using var admin = await host.AdminClientAsync();
-        (await admin.PostAsJsonAsync("/v1/apps", new AppRequest("big"))).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest("big"))).EnsureSuccessStatusCode();
         var random = new byte[31 * 1024 * 1024];
         Random.Shared.NextBytes(random);
         using var ms = new MemoryStream();
@@ -60,7 +61,7 @@ public sealed class PackagesTests(ApiFixture fixture)
             using var s = e.Open();
             s.Write(random);
         }
-        var resp = await admin.PutAsync("/v1/apps/big/package",
+        var resp = await admin.PutAsync(TestSpaces.Default + "/apps/big/package",
             new ByteArrayContent(ms.ToArray()) { Headers = { ContentType = new("application/zip") } });
         Assert.Equal(HttpStatusCode.Created, resp.StatusCode);
         Assert.True((await resp.Content.ReadFromJsonAsync<PackageResponse>())!.SizeBytes > 31 * 1024 * 1024);
@@ -84,7 +85,7 @@ public sealed class PackagesTests(ApiFixture fixture)
         // No Content-Length: the limit can only be enforced while reading.
         var content = new StreamContent(new UnknownLengthStream(ApiFixture.UploadLimit * 2));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        var resp = await Admin.PutAsync($"/v1/apps/{app.Name}/package", content);
+        var resp = await Admin.PutAsync($"{TestSpaces.Default}/apps/{app.Name}/package", content);
         await ProblemAssert.IsProblemAsync(resp, HttpStatusCode.RequestEntityTooLarge, "larger than the limit");
         await AssertNothingStoredAsync(app, blobs);
     }

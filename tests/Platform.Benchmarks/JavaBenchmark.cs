@@ -45,26 +45,26 @@ public static partial class JavaBenchmark
 
     private static async Task<Row> PushOnceAsync(HttpClient api, HttpClient router, string name, byte[] war, string label)
     {
-        (await api.PostAsJsonAsync("/v1/apps", new AppRequest(Name: name, Memory: "1G"))).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(Name: name, Memory: "1G"))).EnsureSuccessStatusCode();
         var sw = Stopwatch.StartNew();
         var content = new ByteArrayContent(war);
         content.Headers.ContentType = new("application/zip");
-        (await api.PutAsync($"/v1/apps/{name}/package", content)).EnsureSuccessStatusCode();
+        (await api.PutAsync($"{TestSpaces.Default}/apps/{name}/package", content)).EnsureSuccessStatusCode();
         var upload = sw.Elapsed.TotalMilliseconds;
 
         sw.Restart();
-        var staged = await (await api.PostAsync($"/v1/apps/{name}/builds", null)).EnsureSuccessStatusCode()
+        var staged = await (await api.PostAsync($"{TestSpaces.Default}/apps/{name}/builds", null)).EnsureSuccessStatusCode()
             .Content.ReadFromJsonAsync<BuildResponse>();
         while (staged!.State != "STAGED")
         {
             if (staged.State == "FAILED") throw new InvalidOperationException("staging failed: " + staged.Error);
             await Task.Delay(20);
-            staged = await api.GetFromJsonAsync<BuildResponse>($"/v1/builds/{staged.Id}");
+            staged = await api.GetFromJsonAsync<BuildResponse>($"{TestSpaces.Default}/apps/{name}/builds/{staged.Id}");
         }
         var staging = sw.Elapsed.TotalMilliseconds;
 
         sw.Restart();
-        (await api.PostAsync($"/v1/apps/{name}/start", null)).EnsureSuccessStatusCode();
+        (await api.PostAsync($"{TestSpaces.Default}/apps/{name}/start", null)).EnsureSuccessStatusCode();
         await UntilOkAsync(router, $"{name}.apps.localhost", TimeSpan.FromMinutes(3));
         return new Row(label, upload, staging, sw.Elapsed.TotalMilliseconds);
     }

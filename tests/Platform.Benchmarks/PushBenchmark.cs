@@ -47,20 +47,20 @@ public static class PushBenchmark
 
     private static async Task<Phases> PushOnceAsync(HttpClient api, HttpClient router, string name, byte[] zip, string label)
     {
-        (await api.PostAsJsonAsync("/v1/apps", new AppRequest(Name: name, Memory: "128M"))).EnsureSuccessStatusCode();
+        (await api.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(Name: name, Memory: "128M"))).EnsureSuccessStatusCode();
 
         var sw = Stopwatch.StartNew();
         var content = new ByteArrayContent(zip);
         content.Headers.ContentType = new("application/zip");
-        (await api.PutAsync($"/v1/apps/{name}/package", content)).EnsureSuccessStatusCode();
+        (await api.PutAsync($"{TestSpaces.Default}/apps/{name}/package", content)).EnsureSuccessStatusCode();
         var upload = sw.Elapsed.TotalMilliseconds;
 
         sw.Restart();
-        var build = await (await api.PostAsync($"/v1/apps/{name}/builds", null)).EnsureSuccessStatusCode()
+        var build = await (await api.PostAsync($"{TestSpaces.Default}/apps/{name}/builds", null)).EnsureSuccessStatusCode()
             .Content.ReadFromJsonAsync<BuildResponse>();
         while (true)
         {
-            build = await api.GetFromJsonAsync<BuildResponse>($"/v1/builds/{build!.Id}");
+            build = await api.GetFromJsonAsync<BuildResponse>($"{TestSpaces.Default}/apps/{name}/builds/{build!.Id}");
             if (build!.State == "STAGED") break;
             if (build.State == "FAILED") throw new InvalidOperationException("staging failed: " + build.Error);
             await Task.Delay(20);
@@ -68,11 +68,11 @@ public static class PushBenchmark
         var staging = sw.Elapsed.TotalMilliseconds;
 
         sw.Restart();
-        (await api.PostAsync($"/v1/apps/{name}/start", null)).EnsureSuccessStatusCode();
+        (await api.PostAsync($"{TestSpaces.Default}/apps/{name}/start", null)).EnsureSuccessStatusCode();
         double placement = 0, sandbox = 0;
         while (true)
         {
-            var detail = await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{name}");
+            var detail = await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{name}");
             var instance = detail!.InstanceDetails.FirstOrDefault();
             if (instance is not null && placement == 0) placement = sw.Elapsed.TotalMilliseconds;
             if (instance?.State == "RUNNING") { sandbox = sw.Elapsed.TotalMilliseconds - placement; break; }

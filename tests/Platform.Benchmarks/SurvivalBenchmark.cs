@@ -56,7 +56,7 @@ public static class SurvivalBenchmark
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
         while (DateTime.UtcNow < deadline)
         {
-            var detail = await api.GetFromJsonAsync<AppDetailResponse>("/v1/apps/site");
+            var detail = await api.GetFromJsonAsync<AppDetailResponse>(TestSpaces.Default + "/apps/site");
             if (detail!.InstanceDetails.Count(i => i.State == "RUNNING") >= running) return;
             await Task.Delay(200);
         }

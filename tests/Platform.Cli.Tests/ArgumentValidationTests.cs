@@ -8,7 +8,7 @@ public sealed class ArgumentValidationTests
         // A config pointing at a port nothing listens on: if the CLI sent anything, the error would say
         // "could not reach", not the validation message.
         var cli = new CliRun();
-        new Config.ConfigStore(cli.Home).Save(new Config.CliConfig("http://127.0.0.1:9", "token", "admin"));
+        new Config.ConfigStore(cli.Home).Save(new Config.CliConfig("http://127.0.0.1:9", "token", "admin", Guid.NewGuid(), "org", Guid.NewGuid(), "space"));
         return await cli.RunAsync(args);
     }
 

@@ -36,7 +36,7 @@ public sealed class MigrationTests
         Assert.Equal(0, await db.Users.CountAsync());
         Assert.Equal(0, await db.Tokens.CountAsync());
         Assert.Equal(0, await db.OutboxMessages.CountAsync());
-        var app = new AppEntity { Id = Guid.NewGuid(), Name = "wms", Env = new() { ["A"] = "1" }, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
+        var app = new AppEntity { Id = Guid.NewGuid(), SpaceId = Platform.Contracts.Tenancy.DefaultSpaceId, Name = "wms", Env = new() { ["A"] = "1" }, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow };
         db.Apps.Add(app);
         await db.SaveChangesAsync();
         await using var again = await factory.CreateDbContextAsync();

@@ -77,7 +77,7 @@ public sealed class PushScaleCrashDeleteTests(PlatdFixture fixture, ITestOutputH
         Assert.Contains("[APP/PROC/WEB/", logs.Stdout);
         Assert.Contains("[STG/0]", logs.Stdout);
         Assert.Contains(victim.Id.ToString(), logs.Stdout); // the crash is reported with the instance's guid
-        var events = await api.GetFromJsonAsync<List<EventResponse>>("/v1/apps/site/events");
+        var events = await api.GetFromJsonAsync<List<EventResponse>>(TestSpaces.Default + "/apps/site/events");
         Assert.Contains(events!, e => e.Type == "app.crash");
 
         // Delete: instances, routes, mounts, cgroups and network devices go.
@@ -116,7 +116,7 @@ public sealed class PushScaleCrashDeleteTests(PlatdFixture fixture, ITestOutputH
         List<InstanceResponse> running = [];
         while (DateTime.UtcNow < deadline)
         {
-            var detail = await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{app}");
+            var detail = await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{app}");
             running = detail!.InstanceDetails.Where(i => i.State == "RUNNING").ToList();
             if (running.Count >= count) return running;
             await Task.Delay(250);

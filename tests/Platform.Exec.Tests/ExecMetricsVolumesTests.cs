@@ -91,7 +91,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         var missing = await Platd.PlatAsync(["exec", App, "--", "/no/such/command"]);
         Assert.NotEqual(0, missing.ExitCode);
 
-        var events = await api.GetFromJsonAsync<List<EventResponse>>($"/v1/apps/{App}/events", Json);
+        var events = await api.GetFromJsonAsync<List<EventResponse>>($"{TestSpaces.Default}/apps/{App}/events", Json);
         Assert.Contains(events!, e => e.Type == "app.exec" && e.Actor == "admin" && e.Description.Contains("cat /proc/1/cmdline"));
     }
 
@@ -116,7 +116,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
 
         // 1 MiB in while 1 MiB comes out (cat echoes it): input and output flow together, nothing waits for ever.
         var mebibyte = RandomNumberGenerator.GetBytes(ExecRequest.MaxStdinBytes);
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/apps/{App}/exec")
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{TestSpaces.Default}/apps/{App}/exec")
         {
             Content = JsonContent.Create(new ExecRequest(["cat"], 0, Convert.ToBase64String(mebibyte)), options: Json),
         };
@@ -135,11 +135,11 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         Assert.True(mebibyte.AsSpan().SequenceEqual(echoed.ToArray()), $"echoed {echoed.Length} bytes, not the 1 MiB sent");
 
         // Bad stdin: over the limit, or not base64 (400 from the API); over the limit in plat, refused before sending.
-        var tooBig = await api.PostAsJsonAsync($"/v1/apps/{App}/exec",
+        var tooBig = await api.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec",
             new ExecRequest(["cat"], 0, Convert.ToBase64String(new byte[ExecRequest.MaxStdinBytes + 1])), Json);
         Assert.Equal(HttpStatusCode.BadRequest, tooBig.StatusCode);
         Assert.Contains("at most 1048576 bytes", await tooBig.Content.ReadAsStringAsync());
-        var notBase64 = await api.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["cat"], 0, "not base64!"), Json);
+        var notBase64 = await api.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest(["cat"], 0, "not base64!"), Json);
         Assert.Equal(HttpStatusCode.BadRequest, notBase64.StatusCode);
         Assert.Contains("base64", await notBase64.Content.ReadAsStringAsync());
         var cliTooBig = await Platd.PlatAsync(["exec", App, "--stdin", "--", "cat"], stdin: new byte[ExecRequest.MaxStdinBytes + 1]);
@@ -153,7 +153,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         using var api = await Platd.ApiClientAsync();
         await WaitForInstanceAsync(api, _ => true, "a running instance");
         var flag = $"/tmp/go-{Guid.NewGuid():N}";
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/apps/{App}/exec")
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{TestSpaces.Default}/apps/{App}/exec")
         {
             Content = JsonContent.Create(new ExecRequest(["sh", "-c", $"echo ready; while [ ! -e {flag} ]; do sleep 0.1; done; echo done"]), options: Json),
         };
@@ -176,7 +176,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
     }
 
     [Fact]
-    public async Task Exec_is_refused_to_non_admins_and_unknown_apps_or_indexes_are_404()
+    public async Task Exec_is_for_space_developers_unless_turned_off_and_unknown_apps_or_indexes_are_404()
     {
         using var admin = await Platd.ApiClientAsync();
         await WaitForInstanceAsync(admin, _ => true, "a running instance");
@@ -184,30 +184,55 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         const string password = "developer-password";
         var created = await admin.PostAsJsonAsync("/v1/users", new UserRequest(username, password), Json);
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-        Assert.Equal("developer", (await created.Content.ReadFromJsonAsync<UserResponse>(Json))!.Role);
+        Assert.Equal("user", (await created.Content.ReadFromJsonAsync<UserResponse>(Json))!.Role);
 
-        // The developer can use the API, but not exec, and cannot make users.
         using var dev = new HttpClient { BaseAddress = new Uri(Platd.ApiUrl) };
         var token = await (await dev.PostAsJsonAsync("/v1/tokens", new TokenRequest(username, password), Json)).Content.ReadFromJsonAsync<TokenResponse>(Json);
         dev.DefaultRequestHeaders.Authorization = new("Bearer", token!.AccessToken);
-        Assert.Equal(HttpStatusCode.OK, (await dev.GetAsync($"/v1/apps/{App}")).StatusCode);
-        var refused = await dev.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["true"]), Json);
+        Task<HttpResponseMessage> ExecAsDev() => dev.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest(["true"]), Json);
+        Task SetRoleAsync(string role, bool set) => (set
+            ? admin.PutAsync($"{TestSpaces.Default}/users/{username}/roles/{role}", null)
+            : admin.DeleteAsync($"{TestSpaces.Default}/users/{username}/roles/{role}")).ContinueWith(t => t.Result.EnsureSuccessStatusCode());
+
+        // No role in the space: it does not exist for them.
+        Assert.Equal(HttpStatusCode.NotFound, (await dev.GetAsync($"{TestSpaces.Default}/apps/{App}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await ExecAsDev()).StatusCode);
+        // An auditor sees the app but may not exec.
+        await SetRoleAsync("SpaceAuditor", true);
+        Assert.Equal(HttpStatusCode.OK, (await dev.GetAsync($"{TestSpaces.Default}/apps/{App}")).StatusCode);
+        var refused = await ExecAsDev();
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
-        Assert.Contains("admins", await refused.Content.ReadAsStringAsync());
+        Assert.Contains("SpaceDeveloper", await refused.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, (await dev.PostAsJsonAsync("/v1/users", new UserRequest("x-" + username, password), Json)).StatusCode);
 
-        // The same through plat, logged in as the developer.
+        // A developer may, through plat too, until a space manager or developer turns it off.
+        await SetRoleAsync("SpaceDeveloper", true);
         var devHome = Path.Combine(Platd.DataDir, "plat-home-" + username);
+        var devEnv = new Dictionary<string, string> { ["PLAT_HOME"] = devHome };
         var login = await Platd.PlatAsync(["login", "-a", Platd.ApiUrl, "-u", username],
             new Dictionary<string, string> { ["PLAT_HOME"] = devHome, ["PLAT_PASSWORD"] = password });
         Assert.True(login.ExitCode == 0, login.ToString());
-        var devExec = await Platd.PlatAsync(["exec", App, "--", "true"], new Dictionary<string, string> { ["PLAT_HOME"] = devHome });
-        Assert.Equal(1, devExec.ExitCode);
-        Assert.Contains("Forbidden", devExec.Stderr);
+        var devExec = await Platd.PlatAsync(["exec", App, "--", "sh", "-c", "echo as-developer"], devEnv);
+        Assert.True(devExec.ExitCode == 0, devExec.ToString());
+        Assert.Contains("as-developer", devExec.Stdout);
+
+        Assert.True((await Platd.PlatAsync(["disallow-space-ssh", "dev"])).ExitCode == 0);
+        var spaceOff = await Platd.PlatAsync(["exec", App, "--", "true"], devEnv);
+        Assert.Equal(1, spaceOff.ExitCode);
+        Assert.Contains("exec is disabled for space default/dev", spaceOff.Stderr);
+        Assert.True((await Platd.PlatAsync(["allow-space-ssh", "dev"])).ExitCode == 0);
+        Assert.True((await Platd.PlatAsync(["disable-ssh", App], devEnv)).ExitCode == 0);
+        var appOff = await ExecAsDev();
+        Assert.Equal(HttpStatusCode.Forbidden, appOff.StatusCode);
+        Assert.Contains($"exec is disabled for app {App}", await appOff.Content.ReadAsStringAsync());
+        Assert.True((await Platd.PlatAsync(["enable-ssh", App], devEnv)).ExitCode == 0);
+        Assert.Equal(HttpStatusCode.OK, (await ExecAsDev()).StatusCode);
+        await SetRoleAsync("SpaceDeveloper", false);
+        await SetRoleAsync("SpaceAuditor", false);
 
         // Without a token at all: 401.
         using var anonymous = new HttpClient { BaseAddress = new Uri(Platd.ApiUrl) };
-        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["true"]), Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest(["true"]), Json)).StatusCode);
 
         // Unknown app, unknown index: 404 with a clear detail.
         var noApp = await Platd.PlatAsync(["exec", "no-such-app", "--", "true"]);
@@ -216,11 +241,11 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         var noIndex = await Platd.PlatAsync(["exec", App, "-i", "5", "--", "true"]);
         Assert.Equal(1, noIndex.ExitCode);
         Assert.Contains("instance 5 of app 'site' is not running", noIndex.Stderr);
-        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["true"], 5), Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest(["true"], 5), Json)).StatusCode);
 
         // Bad bodies: 400.
-        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest([]), Json)).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/v1/apps/{App}/exec", new ExecRequest(["true"], -1), Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest([]), Json)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"{TestSpaces.Default}/apps/{App}/exec", new ExecRequest(["true"], -1), Json)).StatusCode);
         var noCommand = await Platd.PlatAsync(["exec", App]);
         Assert.Equal(1, noCommand.ExitCode);
     }
@@ -253,7 +278,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         var afterRestage = await Platd.PlatAsync(["exec", App, "--", "cat", $"{PlatdWithSiteFixture.VolumePath}/file"]);
         Assert.True(afterRestage.ExitCode == 0, afterRestage.ToString());
         Assert.Equal(content + "\n", afterRestage.Stdout);
-        var app = await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{App}", Json);
+        var app = await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{App}", Json);
         Assert.Equal([new VolumeMount(PlatdWithSiteFixture.VolumeName, PlatdWithSiteFixture.VolumePath)], app!.App.Volumes);
     }
 
@@ -269,10 +294,10 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
     public async Task Bad_volumes_are_refused_with_400(string name, string path, string reason)
     {
         using var api = await Platd.ApiClientAsync();
-        var patch = await api.PatchAsJsonAsync($"/v1/apps/{App}", new AppRequest(Volumes: [new VolumeMount(name, path)]), Json);
+        var patch = await api.PatchAsJsonAsync($"{TestSpaces.Default}/apps/{App}", new AppRequest(Volumes: [new VolumeMount(name, path)]), Json);
         Assert.Equal(HttpStatusCode.BadRequest, patch.StatusCode);
         Assert.Contains(reason, await patch.Content.ReadAsStringAsync());
-        var create = await api.PostAsJsonAsync("/v1/apps", new AppRequest("vol-" + Guid.NewGuid().ToString("N")[..6], Volumes: [new VolumeMount(name, path)]), Json);
+        var create = await api.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest("vol-" + Guid.NewGuid().ToString("N")[..6], Volumes: [new VolumeMount(name, path)]), Json);
         Assert.Equal(HttpStatusCode.BadRequest, create.StatusCode);
 
         // plat refuses before sending anything.
@@ -286,17 +311,17 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
     public async Task Duplicate_volumes_and_missing_paths_are_refused()
     {
         using var api = await Platd.ApiClientAsync();
-        var twice = await api.PatchAsJsonAsync($"/v1/apps/{App}",
+        var twice = await api.PatchAsJsonAsync($"{TestSpaces.Default}/apps/{App}",
             new AppRequest(Volumes: [new VolumeMount("a", "/a"), new VolumeMount("a", "/b")]), Json);
         Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
-        var noPath = await api.PatchAsync($"/v1/apps/{App}",
+        var noPath = await api.PatchAsync($"{TestSpaces.Default}/apps/{App}",
             new StringContent("""{"volumes":[{"name":"a"}]}""", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, noPath.StatusCode);
         var push = await Platd.PlatAsync(["push", App, "-p", PlatdWithSiteFixture.SiteDir, "--volume", "data"]);
         Assert.Equal(1, push.ExitCode);
         Assert.Contains("NAME:/path", push.Stderr);
         // The app's volume is as it was.
-        var app = await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{App}", Json);
+        var app = await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{App}", Json);
         Assert.Equal([new VolumeMount(PlatdWithSiteFixture.VolumeName, PlatdWithSiteFixture.VolumePath)], app!.App.Volumes);
     }
 
@@ -307,7 +332,7 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         AppDetailResponse? last = null;
         while (DateTime.UtcNow < deadline)
         {
-            last = await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{App}", Json);
+            last = await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{App}", Json);
             var match = last!.InstanceDetails.FirstOrDefault(i => i.Index == 0 && i.State == "RUNNING" && condition(i));
             if (match is not null) return match;
             await Task.Delay(300);

@@ -47,7 +47,7 @@ public sealed class JavaFixture : IAsyncLifetime
     public async Task CreateWithEnvAsync(string name, Dictionary<string, string> env)
     {
         using var api = await Platd.ApiClientAsync();
-        var resp = await api.PostAsJsonAsync("/v1/apps", new AppRequest(name, Env: env));
+        var resp = await api.PostAsJsonAsync(TestSpaces.Default + "/apps", new AppRequest(name, Env: env));
         Assert.True(resp.IsSuccessStatusCode, $"creating {name}: {resp.StatusCode} {await resp.Content.ReadAsStringAsync()}");
     }
 

@@ -19,7 +19,7 @@ public sealed class RuntimeTests(JavaFixture fixture, ITestOutputHelper output)
         var before = await fixture.GetOkAsync("hog", "/");
         Assert.Contains("maxMemory=", before);
         using var api = await fixture.Platd.ApiClientAsync();
-        var first = (await api.GetFromJsonAsync<AppDetailResponse>("/v1/apps/hog"))!.InstanceDetails.Single(i => i.State == "RUNNING");
+        var first = (await api.GetFromJsonAsync<AppDetailResponse>(TestSpaces.Default + "/apps/hog"))!.InstanceDetails.Single(i => i.State == "RUNNING");
 
         Assert.Contains("allocating past the heap", (await fixture.GetAsync("hog", "/allocate")).Body);
 
@@ -27,10 +27,10 @@ public sealed class RuntimeTests(JavaFixture fixture, ITestOutputHelper output)
         // heap's limit is below the container's, so it is the JVM that stops, not the kernel's OOM killer.
         await fixture.WaitUntilAsync(async () =>
         {
-            var events = await api.GetFromJsonAsync<List<EventResponse>>("/v1/apps/hog/events");
+            var events = await api.GetFromJsonAsync<List<EventResponse>>(TestSpaces.Default + "/apps/hog/events");
             return events!.Any(e => e.Type == "app.crash");
         }, TimeSpan.FromMinutes(2), "a crash event for hog");
-        var crash = (await api.GetFromJsonAsync<List<EventResponse>>("/v1/apps/hog/events"))!.First(e => e.Type == "app.crash");
+        var crash = (await api.GetFromJsonAsync<List<EventResponse>>(TestSpaces.Default + "/apps/hog/events"))!.First(e => e.Type == "app.crash");
         output.WriteLine(crash.Description);
         Assert.Contains("exit", crash.Description, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("3", crash.Description);
@@ -46,7 +46,7 @@ public sealed class RuntimeTests(JavaFixture fixture, ITestOutputHelper output)
         // Restarted: a new instance serves again.
         await fixture.WaitUntilAsync(async () =>
         {
-            var detail = await api.GetFromJsonAsync<AppDetailResponse>("/v1/apps/hog");
+            var detail = await api.GetFromJsonAsync<AppDetailResponse>(TestSpaces.Default + "/apps/hog");
             return detail!.InstanceDetails.Any(i => i.State == "RUNNING" && i.Id != first.Id);
         }, TimeSpan.FromMinutes(3), "hog to be restarted");
         Assert.Contains("maxMemory=", await fixture.GetOkAsync("hog", "/"));

@@ -1,3 +1,4 @@
+using Platform.TestSupport;
 using System.Text.RegularExpressions;
 using Xunit.Abstractions;
 
@@ -59,7 +60,7 @@ public sealed partial class WarTests(JavaFixture fixture, ITestOutputHelper outp
         using var api = await fixture.Platd.ApiClientAsync();
         await fixture.WaitUntilAsync(async () =>
         {
-            var detail = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Platform.Contracts.Api.AppDetailResponse>(api, "/v1/apps/sticky");
+            var detail = await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<Platform.Contracts.Api.AppDetailResponse>(api, TestSpaces.Default + "/apps/sticky");
             return detail!.InstanceDetails.Count(i => i.State == "RUNNING") == 2;
         }, TimeSpan.FromMinutes(3), "two running instances of sticky");
         await fixture.GetOkAsync("sticky", "/hello/");

@@ -49,7 +49,7 @@ public sealed class SplitPlatformFixture : IAsyncLifetime
     public string Logs => $"control platd:\n{Control.Log}\ncell platd:\n{Cell.Log}";
 
     public async Task<List<InstanceResponse>> InstancesAsync(HttpClient api, string app) =>
-        (await api.GetFromJsonAsync<AppDetailResponse>($"/v1/apps/{app}"))!.InstanceDetails.ToList();
+        (await api.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{app}"))!.InstanceDetails.ToList();
 
     public async Task<List<InstanceResponse>> WaitForRunningAsync(HttpClient api, string app, int count, TimeSpan? timeout = null)
     {
@@ -65,7 +65,7 @@ public sealed class SplitPlatformFixture : IAsyncLifetime
     }
 
     public async Task<List<EventResponse>> EventsAsync(HttpClient api, string app) =>
-        (await api.GetFromJsonAsync<List<EventResponse>>($"/v1/apps/{app}/events"))!;
+        (await api.GetFromJsonAsync<List<EventResponse>>($"{TestSpaces.Default}/apps/{app}/events"))!;
 
     /// <summary>Every log line of the app, paging through the API (`plat logs --recent` shows the last 500).</summary>
     public async Task<List<LogLineResponse>> AllLogsAsync(HttpClient api, string app)
@@ -74,7 +74,7 @@ public sealed class SplitPlatformFixture : IAsyncLifetime
         long after = 0;
         while (true)
         {
-            var page = (await api.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{app}/logs?after={after}&limit=5000"))!;
+            var page = (await api.GetFromJsonAsync<List<LogLineResponse>>($"{TestSpaces.Default}/apps/{app}/logs?after={after}&limit=5000"))!;
             if (page.Count == 0) return all;
             all.AddRange(page);
             after = page[^1].Id;

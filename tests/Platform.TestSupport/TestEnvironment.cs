@@ -72,3 +72,10 @@ public sealed class TestDatabase : IAsyncDisposable
         }
     }
 }
+
+/// <summary>API paths of the spaces tests use.</summary>
+public static class TestSpaces
+{
+    /// <summary>/v1/spaces/{id} of the default org's space "dev", which every platform has from its first start.</summary>
+    public const string Default = "/v1/spaces/00000000-0000-4000-8000-0000000000b1";
+}

@@ -64,11 +64,12 @@ public sealed class StagingCompletedConsumer(PlatformDbContext db, TimeProvider 
                 app.CurrentDropletId = droplet.Id;
                 app.UpdatedAt = now;
             }
-            db.AddEvent(m.AppId, "app.stage", Actor, $"staged with {m.Buildpack ?? "unknown buildpack"}: droplet {droplet.Id}", now);
+            if (app is not null)
+                db.AddEvent(EventSubject.App(app), "app.stage", Actor, $"staged with {m.Buildpack ?? "unknown buildpack"}: droplet {droplet.Id}", now);
         }
-        else
+        else if (app is not null)
         {
-            db.AddEvent(m.AppId, "app.stage.failed", Actor, error!, now);
+            db.AddEvent(EventSubject.App(app), "app.stage.failed", Actor, error!, now);
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

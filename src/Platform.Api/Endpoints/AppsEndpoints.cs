@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
+using Platform.Api.Access;
 using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
@@ -15,26 +16,31 @@ using Platform.Data.Entities;
 
 namespace Platform.Api.Endpoints;
 
-/// <summary>/v1/apps: create, list, show, update, delete, start, stop, restart, scale.</summary>
+/// <summary>
+/// /v1/spaces/{space}/apps: create, list, show, update, delete, start, stop, restart, scale. App names are unique
+/// within a space; every change is checked against the space's and org's quotas before anything is written.
+/// </summary>
 public static class AppsEndpoints
 {
-    public static RouteGroupBuilder MapAppsEndpoints(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapAppsEndpoints(this RouteGroupBuilder space)
     {
-        v1.MapGet("/apps", ListAsync);
-        v1.MapPost("/apps", CreateAsync);
-        v1.MapGet("/apps/{name}", ShowAsync);
-        v1.MapPatch("/apps/{name}", UpdateAsync);
-        v1.MapDelete("/apps/{name}", DeleteAsync);
-        v1.MapPost("/apps/{name}/start", StartAsync);
-        v1.MapPost("/apps/{name}/stop", StopAsync);
-        v1.MapPost("/apps/{name}/restart", RestartAsync);
-        v1.MapPost("/apps/{name}/scale", ScaleAsync);
-        return v1;
+        space.MapGet("/apps", ListAsync).InSpace(SpaceAction.Read);
+        space.MapPost("/apps", CreateAsync).InSpace(SpaceAction.Write);
+        space.MapGet("/apps/{name}", ShowAsync).InSpace(SpaceAction.Read);
+        space.MapPatch("/apps/{name}", UpdateAsync).InSpace(SpaceAction.Write);
+        space.MapDelete("/apps/{name}", DeleteAsync).InSpace(SpaceAction.Write);
+        space.MapPost("/apps/{name}/start", StartAsync).InSpace(SpaceAction.Write);
+        space.MapPost("/apps/{name}/stop", StopAsync).InSpace(SpaceAction.Write);
+        space.MapPost("/apps/{name}/restart", RestartAsync).InSpace(SpaceAction.Write);
+        space.MapPost("/apps/{name}/scale", ScaleAsync).InSpace(SpaceAction.Write);
+        space.MapPut("/apps/{name}/features/ssh", SetSshAsync).InSpace(SpaceAction.Write);
+        return space;
     }
 
-    private static async Task<IResult> ListAsync(PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ListAsync(RequestScope scope, PlatformDbContext db, CancellationToken ct)
     {
-        var apps = await db.Apps.AsNoTracking().OrderBy(a => a.Name).ToListAsync(ct);
+        var spaceId = scope.Space.Space.Id;
+        var apps = await db.Apps.AsNoTracking().Where(a => a.SpaceId == spaceId).OrderBy(a => a.Name).ToListAsync(ct);
         var ids = apps.Select(a => a.Id).ToList();
         var routes = (await db.Routes.AsNoTracking().Where(r => ids.Contains(r.AppId)).ToListAsync(ct))
             .ToLookup(r => r.AppId, r => r.Host + r.Path);
@@ -53,8 +59,10 @@ public static class AppsEndpoints
     }
 
     private static async Task<IResult> CreateAsync(
-        HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, IOptions<ApiOptions> options, TimeProvider time, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
+        IOptions<ApiOptions> options, TimeProvider time, CancellationToken ct)
     {
+        var space = scope.Space.Space;
         var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
         if (problem is not null) return problem;
         if (AppRequestValidation.CheckName(body!.Name) is { } nameError) return ApiProblems.BadRequest(nameError);
@@ -62,13 +70,14 @@ public static class AppsEndpoints
         if (error is not null) return ApiProblems.BadRequest(error);
         if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
         var name = body.Name!;
-        if (await db.Apps.AnyAsync(a => a.Name == name, ct))
-            return ApiProblems.Conflict($"the app name '{name}' is taken: choose another or update the existing app");
+        if (await db.Apps.AnyAsync(a => a.SpaceId == space.Id && a.Name == name, ct))
+            return ApiProblems.Conflict($"the app name '{name}' is taken in this space: choose another or update the existing app");
 
         var now = time.GetUtcNow();
         var app = new AppEntity
         {
             Id = Guid.NewGuid(),
+            SpaceId = space.Id,
             Name = name,
             State = AppStates.Stopped,
             Instances = sizes!.Instances ?? 1,
@@ -81,12 +90,18 @@ public static class AppsEndpoints
             CreatedAt = now,
             UpdatedAt = now,
         };
+        // A new app is created to be pushed and started: its size counts against the quotas now, so a push past a
+        // quota is refused before anything is written.
+        if (await quotas.CheckAppAsync(space, AppFootprint.None, AppFootprint.Of(app) with { Started = true }, newApp: true, ct) is { } quota)
+            return ApiProblems.QuotaExceeded(quota);
+        if (await quotas.CheckRoutesAsync(space, 1, ct) is { } routeQuota)
+            return ApiProblems.QuotaExceeded(routeQuota);
         var host = $"{name}.{options.Value.AppsDomain}";
         if (await db.Routes.AnyAsync(r => r.Host == host && r.Path == "", ct))
-            return ApiProblems.Conflict($"the route {host} is already mapped to another app");
+            return ApiProblems.Conflict($"the route {host} is already mapped to another app: choose another app name");
         db.Apps.Add(app);
-        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = app.Id, Host = host, CreatedAt = now });
-        db.AddEvent(app.Id, "app.create", CurrentUser.Name(user),
+        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), SpaceId = space.Id, AppId = app.Id, Host = host, CreatedAt = now });
+        db.AddEvent(EventSubject.App(app), "app.create", user.UserName(),
             $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         try
@@ -95,15 +110,15 @@ public static class AppsEndpoints
         }
         catch (DbUpdateException)
         {
-            // Lost a race with a concurrent create of the same name (unique index).
-            return ApiProblems.Conflict($"the app name '{name}' is taken: choose another or update the existing app");
+            // Lost a race with a concurrent create of the same name or route (unique indexes).
+            return ApiProblems.Conflict($"the app name '{name}' or its route {host} is taken: choose another name");
         }
-        return Results.Created($"/v1/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
+        return Results.Created($"/v1/spaces/{space.Id}/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
     }
 
-    private static async Task<IResult> ShowAsync(string name, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct, tracking: false);
         if (app is null) return ApiProblems.AppNotFound(name);
         var instances = await db.Instances.AsNoTracking()
             .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
@@ -113,7 +128,8 @@ public static class AppsEndpoints
     }
 
     private static async Task<IResult> UpdateAsync(
-        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+        string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
+        TimeProvider time, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
         if (problem is not null) return problem;
@@ -122,12 +138,16 @@ public static class AppsEndpoints
         var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
         if (error is not null) return ApiProblems.BadRequest(error);
         if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
+        var before = AppFootprint.Of(app);
+        var after = before with { Instances = sizes!.Instances ?? before.Instances, MemoryMb = sizes.MemoryMb ?? before.MemoryMb };
+        if (await quotas.CheckAppAsync(scope.Space.Space, before, after, newApp: false, ct) is { } quota)
+            return ApiProblems.QuotaExceeded(quota);
 
         var now = time.GetUtcNow();
         var changes = new List<string>();
-        if (sizes!.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
+        if (sizes.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
         if (sizes.MemoryMb is { } m && m != app.MemoryMb) { app.MemoryMb = m; changes.Add($"memory {m}M"); }
         if (sizes.DiskMb is { } d && d != app.DiskMb) { app.DiskMb = d; changes.Add($"disk {d}M"); }
         if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
@@ -142,16 +162,16 @@ public static class AppsEndpoints
         if (changes.Count > 0)
         {
             app.UpdatedAt = now;
-            db.AddEvent(app.Id, "app.update", CurrentUser.Name(user), string.Join(", ", changes), now);
+            db.AddEvent(EventSubject.App(app), "app.update", user.UserName(), string.Join(", ", changes), now);
             if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 
-    private static async Task<IResult> DeleteAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         var now = time.GetUtcNow();
 
@@ -163,7 +183,7 @@ public static class AppsEndpoints
         db.Packages.RemoveRange(await db.Packages.Where(p => p.AppId == app.Id).ToListAsync(ct));
         db.Droplets.RemoveRange(await db.Droplets.Where(d => d.AppId == app.Id).ToListAsync(ct));
         db.Apps.Remove(app);
-        db.AddEvent(app.Id, "app.delete", CurrentUser.Name(user), $"deleted app {name}", now);
+        db.AddEvent(EventSubject.App(app), "app.delete", user.UserName(), $"deleted app {name}", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         // Log lines can be many; they are no one's concern once the app is gone, so bulk-delete them after.
@@ -171,18 +191,21 @@ public static class AppsEndpoints
         return Results.NoContent();
     }
 
-    private static async Task<IResult> StartAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> StartAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db,
+        QuotaPolicy quotas, TimeProvider time, CancellationToken ct)
     {
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         if (app.CurrentDropletId is null) return NotStaged(name);
+        if (await quotas.CheckAppAsync(scope.Space.Space, AppFootprint.Of(app), AppFootprint.Of(app) with { Started = true }, newApp: false, ct) is { } quota)
+            return ApiProblems.QuotaExceeded(quota);
         await SetStateAsync(db, app, AppStates.Started, user, time.GetUtcNow(), ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 
-    private static async Task<IResult> StopAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> StopAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
     {
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         // The scheduler sees STOPPED and stops the app's instances.
         await SetStateAsync(db, app, AppStates.Stopped, user, time.GetUtcNow(), ct);
@@ -197,7 +220,7 @@ public static class AppsEndpoints
         app.State = state;
         app.UpdatedAt = now;
         var type = state == AppStates.Started ? "app.start" : "app.stop";
-        db.AddEvent(app.Id, type, CurrentUser.Name(user), $"state {state}", now);
+        db.AddEvent(EventSubject.App(app), type, user.UserName(), $"state {state}", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
     }
@@ -211,11 +234,14 @@ public static class AppsEndpoints
     /// outbox, in the same transaction), and the app is STARTED. The scheduler counts only STARTING and
     /// RUNNING instances, so it places fresh ones for every index; the old rows go once their cells report.
     /// </summary>
-    private static async Task<IResult> RestartAsync(string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> RestartAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db,
+        QuotaPolicy quotas, TimeProvider time, CancellationToken ct)
     {
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         if (app.CurrentDropletId is null) return NotStaged(name);
+        if (await quotas.CheckAppAsync(scope.Space.Space, AppFootprint.Of(app), AppFootprint.Of(app) with { Started = true }, newApp: false, ct) is { } quota)
+            return ApiProblems.QuotaExceeded(quota);
         var now = time.GetUtcNow();
         var live = await db.Instances
             .Where(i => i.AppId == app.Id && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running))
@@ -229,14 +255,15 @@ public static class AppsEndpoints
         }
         app.State = AppStates.Started;
         app.UpdatedAt = now;
-        db.AddEvent(app.Id, "app.restart", CurrentUser.Name(user), $"stopping {live.Count} instance(s) for replacement", now);
+        db.AddEvent(EventSubject.App(app), "app.restart", user.UserName(), $"stopping {live.Count} instance(s) for replacement", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 
     private static async Task<IResult> ScaleAsync(
-        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct)
+        string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
+        TimeProvider time, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<ScaleRequest>(request, ct);
         if (problem is not null) return problem;
@@ -244,8 +271,12 @@ public static class AppsEndpoints
         if (error is not null) return ApiProblems.BadRequest(error);
         if (sizes!.Instances is null && sizes.MemoryMb is null && sizes.DiskMb is null)
             return ApiProblems.BadRequest("nothing to scale: give instances, memory or disk");
-        var app = await db.Apps.FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
+        var before = AppFootprint.Of(app);
+        var after = before with { Instances = sizes.Instances ?? before.Instances, MemoryMb = sizes.MemoryMb ?? before.MemoryMb };
+        if (await quotas.CheckAppAsync(scope.Space.Space, before, after, newApp: false, ct) is { } quota)
+            return ApiProblems.QuotaExceeded(quota);
 
         var now = time.GetUtcNow();
         var changes = new List<string>();
@@ -253,10 +284,29 @@ public static class AppsEndpoints
         if (sizes.MemoryMb is { } m) { changes.Add($"memory {app.MemoryMb}M -> {m}M"); app.MemoryMb = m; }
         if (sizes.DiskMb is { } d) { changes.Add($"disk {app.DiskMb}M -> {d}M"); app.DiskMb = d; }
         app.UpdatedAt = now;
-        db.AddEvent(app.Id, "app.scale", CurrentUser.Name(user), string.Join(", ", changes), now);
+        db.AddEvent(EventSubject.App(app), "app.scale", user.UserName(), string.Join(", ", changes), now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+    }
+
+    /// <summary>PUT /apps/{name}/features/ssh {"enabled": bool}: plat enable-ssh / disable-ssh.</summary>
+    private static async Task<IResult> SetSshAsync(string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope,
+        PlatformDbContext db, TimeProvider time, CancellationToken ct)
+    {
+        var (body, problem) = await JsonBody.ReadAsync<FeatureRequest>(request, ct);
+        if (problem is not null) return problem;
+        var app = await Apps.FindAsync(db, scope, name, ct);
+        if (app is null) return ApiProblems.AppNotFound(name);
+        if (app.AllowSsh != body!.Enabled)
+        {
+            app.AllowSsh = body.Enabled;
+            var now = time.GetUtcNow();
+            app.UpdatedAt = now;
+            db.AddEvent(EventSubject.App(app), "app.ssh", user.UserName(), body.Enabled ? "exec enabled" : "exec disabled", now);
+            await db.SaveChangesAsync(ct);
+        }
+        return Results.Ok(new FeatureResponse("ssh", app.AllowSsh));
     }
 
     private static List<VolumeMount>? NormalizeVolumes(List<VolumeMount>? volumes) =>

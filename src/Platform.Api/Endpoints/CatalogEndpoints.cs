@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Platform.Api.Catalog;
+using Platform.Api.Access;
 
 namespace Platform.Api.Endpoints;
 
@@ -10,8 +11,8 @@ public static class CatalogEndpoints
 {
     public static RouteGroupBuilder MapCatalogEndpoints(this RouteGroupBuilder app)
     {
-        app.MapGet("/buildpacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Buildpacks()));
-        app.MapGet("/stacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Stacks()));
+        app.MapGet("/buildpacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Buildpacks())).AnyUser();
+        app.MapGet("/stacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Stacks())).AnyUser();
         return app;
     }
 }

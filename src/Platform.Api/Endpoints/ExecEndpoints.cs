@@ -10,6 +10,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
+using Platform.Api.Access;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
@@ -17,7 +18,8 @@ using Platform.Data.Entities;
 namespace Platform.Api.Endpoints;
 
 /// <summary>
-/// POST /v1/apps/{name}/exec: run a command in one running instance (admins only). The API finds the instance's cell,
+/// POST /v1/spaces/{space}/apps/{name}/exec: run a command in one running instance (SpaceDevelopers and admins, as
+/// `cf ssh`, unless exec is disabled for the space or the app). The API finds the instance's cell,
 /// proxies the request to that cell's exec listener (the URL and token from its heartbeat) and streams the cell's
 /// NDJSON answer through unchanged: output frames as they come, then the exit code.
 /// </summary>
@@ -33,24 +35,27 @@ public static class ExecEndpoints
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static RouteGroupBuilder MapExecEndpoints(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapExecEndpoints(this RouteGroupBuilder space)
     {
-        v1.MapPost("/apps/{name}/exec", ExecAsync);
-        return v1;
+        space.MapPost("/apps/{name}/exec", ExecAsync).InSpace(SpaceAction.Exec);
+        return space;
     }
 
     private static async Task<IResult> ExecAsync(
-        string name, HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time,
+        string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        if (!PlatformRoles.IsAdmin(user))
-            return ApiProblems.Forbidden($"running commands in instances is for admins; {CurrentUser.Name(user)} is not one");
         var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, ct);
         if (problem is not null) return problem;
         if ((body!.CommandProblem() ?? body.DecodeStdin().Error) is { } error) return ApiProblems.BadRequest(error);
 
-        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct, tracking: false);
         if (app is null) return ApiProblems.AppNotFound(name);
+        var space = scope.Space.Space;
+        if (!space.AllowSsh)
+            return ApiProblems.Forbidden($"exec is disabled for space {scope.Space.Org.Name}/{space.Name} (a space manager can allow it: plat allow-space-ssh {space.Name})");
+        if (!app.AllowSsh)
+            return ApiProblems.Forbidden($"exec is disabled for app {name} (a developer can enable it: plat enable-ssh {name})");
         var instance = await db.Instances.AsNoTracking()
             .Where(i => i.AppId == app.Id && i.Index == body!.Index && i.State == InstanceStates.Running)
             .OrderByDescending(i => i.UpdatedAt).FirstOrDefaultAsync(ct);
@@ -100,7 +105,7 @@ public static class ExecEndpoints
 
         // Audited like `cf ssh`: who ran what where. Written before the command runs, so a long one is seen at once.
         var now = time.GetUtcNow();
-        db.AddEvent(app.Id, "app.exec", CurrentUser.Name(user), $"instance {body.Index}: {Describe(body.Command!)}", now);
+        db.AddEvent(EventSubject.App(app), "app.exec", user.UserName(), $"instance {body.Index}: {Describe(body.Command!)}", now);
         await db.SaveChangesAsync(ct);
         return new StreamedExec(cellResponse);
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
+using Platform.Api.Access;
 using Platform.Contracts.Api;
 
 namespace Platform.Api.Endpoints;
@@ -15,10 +16,10 @@ public static class InfoEndpoints
 
     public static IEndpointRouteBuilder MapInfoEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok")).AllowAnonymous();
+        app.MapGet("/healthz", () => Results.Text("ok")).Anonymous();
         app.MapGet("/v1/info", (IOptions<ApiOptions> options) =>
             Results.Ok(new InfoResponse(Version, options.Value.AppsDomain, options.Value.RouterUrl, options.Value.MaxUploadBytes)))
-            .AllowAnonymous();
+            .Anonymous();
         return app;
     }
 }

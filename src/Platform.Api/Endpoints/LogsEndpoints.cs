@@ -3,12 +3,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Platform.Api.Infrastructure;
+using Platform.Api.Access;
 using Platform.Data;
 
 namespace Platform.Api.Endpoints;
 
 /// <summary>
-/// GET /v1/apps/{name}/logs?after=ID&amp;limit=N: lines in ascending id order. With after, the lines that
+/// GET /v1/spaces/{space}/apps/{name}/logs?after=ID&amp;limit=N: lines in ascending id order. With after, the lines that
 /// follow it (clients poll with the last id they saw); without, the most recent N ("--recent").
 /// </summary>
 public static class LogsEndpoints
@@ -16,18 +17,18 @@ public static class LogsEndpoints
     public const int DefaultLimit = 500;
     public const int MaxLimit = 5000;
 
-    public static RouteGroupBuilder MapLogsEndpoints(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapLogsEndpoints(this RouteGroupBuilder space)
     {
-        v1.MapGet("/apps/{name}/logs", ListAsync);
-        return v1;
+        space.MapGet("/apps/{name}/logs", ListAsync).InSpace(SpaceAction.Read);
+        return space;
     }
 
-    private static async Task<IResult> ListAsync(string name, long? after, int? limit, PlatformDbContext db, CancellationToken ct)
+    private static async Task<IResult> ListAsync(string name, long? after, int? limit, RequestScope scope, PlatformDbContext db, CancellationToken ct)
     {
         if (limit is < 1 or > MaxLimit)
             return ApiProblems.BadRequest($"limit must be between 1 and {MaxLimit}, not {limit}");
         var take = limit ?? DefaultLimit;
-        var appId = await db.Apps.Where(a => a.Name == name).Select(a => (Guid?)a.Id).FirstOrDefaultAsync(ct);
+        var appId = await Apps.IdAsync(db, scope, name, ct);
         if (appId is null) return ApiProblems.AppNotFound(name);
 
         var lines = db.LogLines.AsNoTracking().Where(l => l.AppId == appId);

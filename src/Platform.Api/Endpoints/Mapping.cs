@@ -40,7 +40,7 @@ internal static class Mapping
     public static BuildResponse ToResponse(BuildEntity b) =>
         new(b.Id, b.AppId, b.PackageId, b.State, b.Error, b.Buildpack, b.DropletId, b.CreatedAt, b.CompletedAt);
 
-    public static EventResponse ToResponse(EventEntity e) => new(e.Id, e.AppId, e.Type, e.Actor, e.Description, e.Timestamp);
+    public static EventResponse ToResponse(EventEntity e) => new(e.Id, e.AppId, e.Type, e.Actor, e.Description, e.Timestamp, e.SpaceId, e.OrgId);
 
     public static LogLineResponse ToResponse(LogLineEntity l) => new(l.Id, l.Timestamp, l.Source, l.SourceIndex, l.Stream, l.Text);
 }

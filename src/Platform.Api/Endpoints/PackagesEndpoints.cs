@@ -9,25 +9,27 @@ using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Api.Packages;
+using Platform.Api.Access;
 using Platform.Blobstore;
 using Platform.Data;
 using Platform.Data.Entities;
 
 namespace Platform.Api.Endpoints;
 
-/// <summary>PUT /v1/apps/{name}/package: upload, validate and store an app archive.</summary>
+/// <summary>PUT /v1/spaces/{space}/apps/{name}/package: upload, validate and store an app archive.</summary>
 public static class PackagesEndpoints
 {
-    public static RouteGroupBuilder MapPackagesEndpoints(this RouteGroupBuilder v1)
+    public static RouteGroupBuilder MapPackagesEndpoints(this RouteGroupBuilder space)
     {
-        v1.MapPut("/apps/{name}/package", UploadAsync);
-        return v1;
+        space.MapPut("/apps/{name}/package", UploadAsync).InSpace(SpaceAction.Write);
+        return space;
     }
 
     private static async Task<IResult> UploadAsync(
         string name,
         HttpContext context,
         ClaimsPrincipal user,
+        RequestScope scope,
         PlatformDbContext db,
         IBlobStore blobs,
         IOptions<ApiOptions> options,
@@ -36,7 +38,7 @@ public static class PackagesEndpoints
         CancellationToken ct)
     {
         var limit = options.Value.MaxUploadBytes;
-        var app = await db.Apps.AsNoTracking().FirstOrDefaultAsync(a => a.Name == name, ct);
+        var app = await Apps.FindAsync(db, scope, name, ct, tracking: false);
         if (app is null) return ApiProblems.AppNotFound(name);
         if (context.Request.ContentLength > limit) return ApiProblems.TooLarge(limit);
 
@@ -65,9 +67,9 @@ public static class PackagesEndpoints
             var now = time.GetUtcNow();
             var package = new PackageEntity { Id = Guid.NewGuid(), AppId = app.Id, Digest = blob.Digest, SizeBytes = blob.Size, CreatedAt = now };
             db.Packages.Add(package);
-            db.AddEvent(app.Id, "app.upload", CurrentUser.Name(user), $"package {blob.Digest} ({blob.Size} bytes)", now);
+            db.AddEvent(EventSubject.App(app), "app.upload", user.UserName(), $"package {blob.Digest} ({blob.Size} bytes)", now);
             await db.SaveChangesAsync(ct);
-            return Results.Created($"/v1/apps/{name}/package", Mapping.ToResponse(package));
+            return Results.Created($"/v1/spaces/{app.SpaceId}/apps/{name}/package", Mapping.ToResponse(package));
         }
         finally
         {

@@ -26,6 +26,13 @@ public static class ApiProblems
     public static IResult Unprocessable(string title, string detail) =>
         Results.Problem(title: title, detail: detail, statusCode: StatusCodes.Status422UnprocessableEntity);
 
+    /// <summary>A change past an org or space quota: the detail names the quota and the numbers.</summary>
+    public static IResult QuotaExceeded(string detail) =>
+        Results.Problem(title: "Quota exceeded", detail: detail, statusCode: StatusCodes.Status422UnprocessableEntity);
+
+    public static IResult TooManyRequests(string detail) =>
+        Results.Problem(title: "Too many requests", detail: detail, statusCode: StatusCodes.Status429TooManyRequests);
+
     public static IResult Unauthorized(string detail) =>
         Results.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
 

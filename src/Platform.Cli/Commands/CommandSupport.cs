@@ -30,11 +30,16 @@ internal static class CommandSupport
             }
         });
 
+    /// <summary>A client with the saved token, acting in the targeted space (app commands fail clearly without one).</summary>
     public static PlatApiClient LoggedInClient(CliEnvironment env)
     {
         var config = ConfigStore.For(env).RequireLogin();
-        return new PlatApiClient(config.ApiUrl, config.Token);
+        return new PlatApiClient(config.ApiUrl, config.Token, config.SpaceId);
     }
+
+    /// <summary>The targeted org's id, or an error telling the user to target one.</summary>
+    public static Guid TargetedOrg(CliConfig config) =>
+        config.OrgId ?? throw new CliException("no org targeted: run 'plat target -o ORG' first");
 
     public static Argument<string> AppNameArgument() => new("NAME") { Description = "The app's name" };
 

@@ -15,7 +15,7 @@ internal static class StagingFollower
         while (true)
         {
             // Read the build first, then the logs: lines written before a build ended are then all printed.
-            var build = await api.BuildAsync(buildId, ct);
+            var build = await api.BuildAsync(name, buildId, ct);
             after = await PrintNewLinesAsync(api, env, name, after, ct);
             if (build.State != "STAGING")
                 return build;

@@ -2,8 +2,17 @@ using System.Text.Json;
 
 namespace Platform.Cli.Config;
 
-/// <summary>What `plat login` remembers: where the API is and the token to use.</summary>
-public sealed record CliConfig(string ApiUrl, string? Token, string? Username);
+/// <summary>
+/// What `plat login` and `plat target` remember: where the API is, the token to use, and the targeted org and space
+/// (by id, with their names for display), which app commands act in.
+/// </summary>
+public sealed record CliConfig(
+    string ApiUrl, string? Token, string? Username,
+    Guid? OrgId = null, string? OrgName = null, Guid? SpaceId = null, string? SpaceName = null)
+{
+    public CliConfig WithTarget(Guid? orgId, string? orgName, Guid? spaceId, string? spaceName) =>
+        this with { OrgId = orgId, OrgName = orgName, SpaceId = spaceId, SpaceName = spaceName };
+}
 
 /// <summary>
 /// Reads and writes &lt;home&gt;/config.json, where home is $PLAT_HOME or ~/.plat. The file holds a token,

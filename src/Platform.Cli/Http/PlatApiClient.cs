@@ -21,8 +21,10 @@ public sealed class PlatApiClient : IDisposable
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly HttpClient _http;
 
-    public PlatApiClient(string baseUrl, string? token)
+    /// <param name="space">The targeted space, which app commands act in (plat target -s).</param>
+    public PlatApiClient(string baseUrl, string? token, Guid? space = null)
     {
+        Space = space;
         if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
             throw new CliException($"'{baseUrl}' is not an API URL: use http://host:port or https://host");
         BaseUrl = baseUrl.TrimEnd('/');
@@ -33,15 +35,76 @@ public sealed class PlatApiClient : IDisposable
     }
 
     public string BaseUrl { get; }
+    public Guid? Space { get; }
+
+    /// <summary>/v1/spaces/{space} of the targeted space, or an error telling the user to target one.</summary>
+    private string SpacePath => Space is { } s
+        ? $"v1/spaces/{s}"
+        : throw new CliException("no space targeted: run 'plat target -o ORG -s SPACE' first");
+
+    private string AppPath(string name) => $"{SpacePath}/apps/{Esc(name)}";
 
     public Task<InfoResponse> InfoAsync(CancellationToken ct) => GetAsync<InfoResponse>("v1/info", ct);
     public Task<TokenResponse> LoginAsync(string user, string password, CancellationToken ct) =>
         SendAsync<TokenResponse>(HttpMethod.Post, "v1/tokens", JsonContent.Create(new TokenRequest(user, password), options: Json), ct);
 
-    public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>("v1/apps", ct);
+    // The caller, their tokens, orgs, spaces, roles, quotas and users (docs/tenancy.md).
+    public Task<MeResponse> MeAsync(CancellationToken ct) => GetAsync<MeResponse>("v1/me", ct);
+    public Task LogoutAsync(CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, "v1/tokens/current", null, ct);
+    public Task ChangePasswordAsync(string oldPassword, string newPassword, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Put, "v1/me/password", Body(new PasswordRequest(oldPassword, newPassword)), ct);
+    public Task<List<ApiTokenResponse>> ApiTokensAsync(CancellationToken ct) => GetAsync<List<ApiTokenResponse>>("v1/api-tokens", ct);
+    public Task<ApiTokenResponse> CreateApiTokenAsync(ApiTokenRequest body, CancellationToken ct) =>
+        SendAsync<ApiTokenResponse>(HttpMethod.Post, "v1/api-tokens", Body(body), ct);
+    public Task RevokeApiTokenAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/api-tokens/{Esc(name)}", null, ct);
+
+    public Task<List<OrgResponse>> OrgsAsync(string? name, CancellationToken ct) =>
+        GetAsync<List<OrgResponse>>("v1/orgs" + (name is null ? "" : $"?name={Esc(name)}"), ct);
+    public Task<OrgResponse> CreateOrgAsync(string name, CancellationToken ct) => SendAsync<OrgResponse>(HttpMethod.Post, "v1/orgs", Body(new NameRequest(name)), ct);
+    public Task<List<SpaceResponse>> SpacesAsync(Guid org, string? name, CancellationToken ct) =>
+        GetAsync<List<SpaceResponse>>($"v1/orgs/{org}/spaces" + (name is null ? "" : $"?name={Esc(name)}"), ct);
+    public Task<SpaceResponse> CreateSpaceAsync(Guid org, string name, CancellationToken ct) =>
+        SendAsync<SpaceResponse>(HttpMethod.Post, $"v1/orgs/{org}/spaces", Body(new NameRequest(name)), ct);
+    public Task<SpaceResponse> SpaceAsync(Guid space, CancellationToken ct) => GetAsync<SpaceResponse>($"v1/spaces/{space}", ct);
+
+    /// <summary>The org of that name, or an error saying it is not found (or not visible to the user, which reads the same).</summary>
+    public async Task<OrgResponse> OrgNamedAsync(string name, CancellationToken ct) =>
+        (await OrgsAsync(name, ct)).FirstOrDefault() ?? throw new CliException($"org '{name}' not found");
+
+    public async Task<SpaceResponse> SpaceNamedAsync(OrgResponse org, string name, CancellationToken ct) =>
+        (await SpacesAsync(org.Id, name, ct)).FirstOrDefault() ?? throw new CliException($"space '{name}' not found in org {org.Name}");
+
+    public Task<List<MemberResponse>> OrgUsersAsync(Guid org, CancellationToken ct) => GetAsync<List<MemberResponse>>($"v1/orgs/{org}/users", ct);
+    public Task<List<MemberResponse>> SpaceUsersAsync(Guid space, CancellationToken ct) => GetAsync<List<MemberResponse>>($"v1/spaces/{space}/users", ct);
+    public Task SetOrgRoleAsync(Guid org, string user, string role, bool set, CancellationToken ct) =>
+        SendAsync<object>(set ? HttpMethod.Put : HttpMethod.Delete, $"v1/orgs/{org}/users/{Esc(user)}/roles/{Esc(role)}", null, ct);
+    public Task SetSpaceRoleAsync(Guid space, string user, string role, bool set, CancellationToken ct) =>
+        SendAsync<object>(set ? HttpMethod.Put : HttpMethod.Delete, $"v1/spaces/{space}/users/{Esc(user)}/roles/{Esc(role)}", null, ct);
+
+    public Task<List<QuotaResponse>> OrgQuotasAsync(CancellationToken ct) => GetAsync<List<QuotaResponse>>("v1/org-quotas", ct);
+    public Task<QuotaResponse> CreateOrgQuotaAsync(QuotaRequest body, CancellationToken ct) => SendAsync<QuotaResponse>(HttpMethod.Post, "v1/org-quotas", Body(body), ct);
+    public Task<List<QuotaResponse>> SpaceQuotasAsync(Guid org, CancellationToken ct) => GetAsync<List<QuotaResponse>>($"v1/orgs/{org}/space-quotas", ct);
+    public Task<QuotaResponse> CreateSpaceQuotaAsync(Guid org, QuotaRequest body, CancellationToken ct) =>
+        SendAsync<QuotaResponse>(HttpMethod.Post, $"v1/orgs/{org}/space-quotas", Body(body), ct);
+    public Task<OrgResponse> SetOrgQuotaAsync(Guid org, string? quota, CancellationToken ct) =>
+        SendAsync<OrgResponse>(HttpMethod.Put, $"v1/orgs/{org}/quota", Body(new AssignQuotaRequest(quota)), ct);
+    public Task<SpaceResponse> SetSpaceQuotaAsync(Guid space, string? quota, CancellationToken ct) =>
+        SendAsync<SpaceResponse>(HttpMethod.Put, $"v1/spaces/{space}/quota", Body(new AssignQuotaRequest(quota)), ct);
+    public Task<FeatureResponse> SetSpaceSshAsync(Guid space, bool enabled, CancellationToken ct) =>
+        SendAsync<FeatureResponse>(HttpMethod.Put, $"v1/spaces/{space}/features/ssh", Body(new FeatureRequest(enabled)), ct);
+    public Task<FeatureResponse> SetAppSshAsync(string app, bool enabled, CancellationToken ct) =>
+        SendAsync<FeatureResponse>(HttpMethod.Put, $"{AppPath(app)}/features/ssh", Body(new FeatureRequest(enabled)), ct);
+
+    public Task<List<UserResponse>> UsersAsync(CancellationToken ct) => GetAsync<List<UserResponse>>("v1/users", ct);
+    public Task<UserResponse> CreateUserAsync(UserRequest body, CancellationToken ct) => SendAsync<UserResponse>(HttpMethod.Post, "v1/users", Body(body), ct);
+    public Task DeleteUserAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/users/{Esc(name)}", null, ct);
+
+    private static JsonContent Body<T>(T body) => JsonContent.Create(body, options: Json);
+
+    public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);
-    public Task<AppDetailResponse> AppAsync(string name, CancellationToken ct) => GetAsync<AppDetailResponse>($"v1/apps/{Esc(name)}", ct);
+    public Task<AppDetailResponse> AppAsync(string name, CancellationToken ct) => GetAsync<AppDetailResponse>(AppPath(name), ct);
 
     /// <summary>The app, or null when it does not exist.</summary>
     public async Task<AppDetailResponse?> FindAppAsync(string name, CancellationToken ct)
@@ -57,36 +120,36 @@ public sealed class PlatApiClient : IDisposable
     }
 
     public Task<AppResponse> CreateAppAsync(AppRequest body, CancellationToken ct) =>
-        SendAsync<AppResponse>(HttpMethod.Post, "v1/apps", JsonContent.Create(body, options: Json), ct);
+        SendAsync<AppResponse>(HttpMethod.Post, $"{SpacePath}/apps", JsonContent.Create(body, options: Json), ct);
     public Task<AppResponse> UpdateAppAsync(string name, AppRequest body, CancellationToken ct) =>
-        SendAsync<AppResponse>(HttpMethod.Patch, $"v1/apps/{Esc(name)}", JsonContent.Create(body, options: Json), ct);
+        SendAsync<AppResponse>(HttpMethod.Patch, AppPath(name), JsonContent.Create(body, options: Json), ct);
     public Task<AppResponse> ScaleAsync(string name, ScaleRequest body, CancellationToken ct) =>
-        SendAsync<AppResponse>(HttpMethod.Post, $"v1/apps/{Esc(name)}/scale", JsonContent.Create(body, options: Json), ct);
-    public Task<AppResponse> StartAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"v1/apps/{Esc(name)}/start", null, ct);
-    public Task<AppResponse> StopAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"v1/apps/{Esc(name)}/stop", null, ct);
-    public Task<AppResponse> RestartAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"v1/apps/{Esc(name)}/restart", null, ct);
-    public Task DeleteAppAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/apps/{Esc(name)}", null, ct);
+        SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(name)}/scale", JsonContent.Create(body, options: Json), ct);
+    public Task<AppResponse> StartAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(name)}/start", null, ct);
+    public Task<AppResponse> StopAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(name)}/stop", null, ct);
+    public Task<AppResponse> RestartAsync(string name, CancellationToken ct) => SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(name)}/restart", null, ct);
+    public Task DeleteAppAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, AppPath(name), null, ct);
 
     public Task<PackageResponse> UploadPackageAsync(string name, Stream archive, CancellationToken ct)
     {
         var content = new StreamContent(archive, 81920);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
-        return SendAsync<PackageResponse>(HttpMethod.Put, $"v1/apps/{Esc(name)}/package", content, ct);
+        return SendAsync<PackageResponse>(HttpMethod.Put, $"{AppPath(name)}/package", content, ct);
     }
 
     public Task<BuildResponse> CreateBuildAsync(string name, CancellationToken ct) =>
-        SendAsync<BuildResponse>(HttpMethod.Post, $"v1/apps/{Esc(name)}/builds", null, ct);
-    public Task<BuildResponse> BuildAsync(Guid id, CancellationToken ct) => GetAsync<BuildResponse>($"v1/builds/{id}", ct);
+        SendAsync<BuildResponse>(HttpMethod.Post, $"{AppPath(name)}/builds", null, ct);
+    public Task<BuildResponse> BuildAsync(string name, Guid id, CancellationToken ct) => GetAsync<BuildResponse>($"{AppPath(name)}/builds/{id}", ct);
 
     public Task<List<LogLineResponse>> LogsAsync(string name, long? after, int? limit, CancellationToken ct)
     {
         var query = new List<string>();
         if (after is { } a) query.Add($"after={a}");
         if (limit is { } l) query.Add($"limit={l}");
-        return GetAsync<List<LogLineResponse>>($"v1/apps/{Esc(name)}/logs" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ct);
+        return GetAsync<List<LogLineResponse>>($"{AppPath(name)}/logs" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ct);
     }
 
-    public Task<List<EventResponse>> EventsAsync(string name, CancellationToken ct) => GetAsync<List<EventResponse>>($"v1/apps/{Esc(name)}/events", ct);
+    public Task<List<EventResponse>> EventsAsync(string name, CancellationToken ct) => GetAsync<List<EventResponse>>($"{AppPath(name)}/events", ct);
 
     /// <summary>
     /// Runs a command in an instance and hands each NDJSON frame of the streamed answer to <paramref name="onFrame"/> as
@@ -95,7 +158,7 @@ public sealed class PlatApiClient : IDisposable
     /// </summary>
     public async Task<ExecFrame?> ExecAsync(string name, ExecRequest body, Func<ExecFrame, Task> onFrame, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/apps/{Esc(name)}/exec")
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"{AppPath(name)}/exec")
         {
             Content = JsonContent.Create(body, options: Json),
         };

@@ -79,7 +79,7 @@ public sealed record LogLineResponse(long Id, DateTimeOffset Timestamp, string S
         $"{Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.ff}+0000 [{Source}/{SourceIndex}] {Stream} {Text}";
 }
 
-public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Actor, string Description, DateTimeOffset Timestamp);
+public sealed record EventResponse(Guid Id, Guid? AppId, string Type, string Actor, string Description, DateTimeOffset Timestamp, Guid? SpaceId = null, Guid? OrgId = null);
 
 /// <summary>
 /// Body of POST /v1/apps/{name}/exec: run <see cref="Command"/> (argv, no shell) in instance <see cref="Index"/>.
@@ -134,7 +134,7 @@ public sealed record ExecRequest(IReadOnlyList<string>? Command = null, int Inde
 /// </summary>
 public sealed record ExecFrame(string? Stream = null, string? Data = null, int? ExitCode = null, string? Error = null);
 
-/// <summary>Body of POST /v1/users (admins only). Role is "admin" or "developer" (the default).</summary>
+/// <summary>Body of POST /v1/users (admins only, plat create-user). Role is "user" (the default: rights through org and space roles) or "admin".</summary>
 public sealed record UserRequest(string? Username = null, string? Password = null, string? Role = null);
 public sealed record UserResponse(Guid Id, string Username, string Role, DateTimeOffset CreatedAt);
 

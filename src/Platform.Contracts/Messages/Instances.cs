@@ -1,6 +1,9 @@
 namespace Platform.Contracts.Messages;
 
-/// <summary>Command to one cell's queue (<see cref="Queues.Cell"/>): run this instance.</summary>
+/// <summary>
+/// Command to one cell's queue (<see cref="Queues.Cell"/>): run this instance. <paramref name="Space"/> is the app's
+/// space and org (its volumes are the space's; apps see the names in VCAP_APPLICATION).
+/// </summary>
 /// <remarks>Idempotent: a cell that already runs <paramref name="InstanceId"/> only reports its state again.</remarks>
 public sealed record StartInstance(
     Guid InstanceId,
@@ -13,7 +16,11 @@ public sealed record StartInstance(
     int MemoryMb,
     int DiskMb,
     Dictionary<string, string> Env,
-    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null);
+    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
+    InstanceSpace? Space = null);
+
+/// <summary>The space an instance's app belongs to, and its org.</summary>
+public sealed record InstanceSpace(Guid SpaceId, string SpaceName, Guid OrgId, string OrgName);
 
 /// <summary>Command to one cell's queue: stop and destroy this instance. Idempotent.</summary>
 public sealed record StopInstance(Guid InstanceId, string CellId, string Reason);

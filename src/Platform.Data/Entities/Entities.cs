@@ -3,11 +3,71 @@ using Platform.Contracts.Messages;
 
 namespace Platform.Data.Entities;
 
-/// <summary>What a user asked for: an app, its size, and whether it should run.</summary>
-public sealed class AppEntity
+/// <summary>An organisation: a team's home, holding spaces. Org names are unique on the platform.</summary>
+public sealed class OrgEntity
 {
     public Guid Id { get; set; }
     public required string Name { get; set; }
+    /// <summary>The org quota (a <see cref="QuotaEntity"/> with no owner org), or none: unlimited.</summary>
+    public Guid? QuotaId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A space in an org: apps, routes, volumes, events and logs belong to one. Names are unique within the org.</summary>
+public sealed class SpaceEntity
+{
+    public Guid Id { get; set; }
+    public Guid OrgId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>The space quota (a <see cref="QuotaEntity"/> owned by this org), or none: only the org's quota applies.</summary>
+    public Guid? QuotaId { get; set; }
+    /// <summary>Whether SpaceDevelopers may exec into the space's instances (plat allow-space-ssh / disallow-space-ssh).</summary>
+    public bool AllowSsh { get; set; } = true;
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A quota definition, as Cloud Foundry's: an org quota (<see cref="OwnerOrgId"/> null, made by admins) or a space quota
+/// (owned by one org, made by its managers). A null limit is unlimited.
+/// </summary>
+public sealed class QuotaEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public Guid? OwnerOrgId { get; set; }
+    /// <summary>Memory of all started instances together, in MB.</summary>
+    public int? MemoryMb { get; set; }
+    /// <summary>Memory of one instance, in MB.</summary>
+    public int? InstanceMemoryMb { get; set; }
+    /// <summary>Instances of all started apps together.</summary>
+    public int? AppInstances { get; set; }
+    public int? Apps { get; set; }
+    public int? Routes { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// One role of one user: an org role (<see cref="SpaceId"/> null) or a space role (both set; the org is the space's).
+/// Role names are those of <see cref="Platform.Contracts.Tenancy"/>.
+/// </summary>
+public sealed class RoleAssignmentEntity
+{
+    public Guid Id { get; set; }
+    public Guid UserId { get; set; }
+    public Guid OrgId { get; set; }
+    public Guid? SpaceId { get; set; }
+    public required string Role { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>What a user asked for: an app, its size, and whether it should run. Names are unique within a space.</summary>
+public sealed class AppEntity
+{
+    public Guid Id { get; set; }
+    public Guid SpaceId { get; set; }
+    public required string Name { get; set; }
+    /// <summary>Whether exec into this app's instances is allowed (plat enable-ssh / disable-ssh), as well as the space's.</summary>
+    public bool AllowSsh { get; set; } = true;
     /// <summary>Desired state: <see cref="AppStates.Started"/> or <see cref="AppStates.Stopped"/>.</summary>
     public string State { get; set; } = AppStates.Stopped;
     public int Instances { get; set; } = 1;
@@ -79,6 +139,8 @@ public sealed class InstanceEntity
 {
     public Guid Id { get; set; }
     public Guid AppId { get; set; }
+    /// <summary>The app's space (copied at placement): events and egress rules of the instance are the space's.</summary>
+    public Guid SpaceId { get; set; }
     public int Index { get; set; }
     public required string CellId { get; set; }
     public Guid DropletId { get; set; }
@@ -158,21 +220,27 @@ public sealed class CellEntity
     public string? ExecToken { get; set; }
 }
 
-/// <summary>A host name (and optional path) routed to an app.</summary>
+/// <summary>A host name (and optional path) routed to an app; it belongs to the app's space.</summary>
 public sealed class RouteEntity
 {
     public Guid Id { get; set; }
+    public Guid SpaceId { get; set; }
     public Guid AppId { get; set; }
     public required string Host { get; set; }
     public string Path { get; set; } = "";
     public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>An audit event: what happened to an app and who did it ("app.create", "app.crash", ...).</summary>
+/// <summary>
+/// An audit event: what happened and who did it ("app.create", "app.crash", "user.login-failed", ...). An app's events
+/// carry its space and org; org and space events their own; platform events (users, logins) neither.
+/// </summary>
 public sealed class EventEntity
 {
     public Guid Id { get; set; }
     public Guid? AppId { get; set; }
+    public Guid? SpaceId { get; set; }
+    public Guid? OrgId { get; set; }
     public required string Type { get; set; }
     public required string Actor { get; set; }
     public string Description { get; set; } = "";
@@ -197,16 +265,41 @@ public sealed class UserEntity
     public required string Name { get; set; }
     /// <summary>PBKDF2-SHA256: "pbkdf2$iterations$salt-base64$hash-base64".</summary>
     public required string PasswordHash { get; set; }
-    public string Role { get; set; } = "admin";
+    /// <summary>"admin" (the platform admin: every right everywhere) or "user" (rights through org and space roles only).</summary>
+    public string Role { get; set; } = UserRoles.User;
     public DateTimeOffset CreatedAt { get; set; }
 }
 
+public static class UserRoles
+{
+    public const string Admin = "admin";
+    public const string User = "user";
+}
+
+/// <summary>
+/// A bearer credential: a session from a login (plat login, the dashboard), or a long-lived API token a user made for
+/// scripts (plat create-token), which acts with the user's roles or, when <see cref="SpaceId"/> is set, only in that space.
+/// </summary>
 public sealed class TokenEntity
 {
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
     /// <summary>SHA-256 of the token, hex: the token itself is never stored.</summary>
     public required string TokenHash { get; set; }
+    /// <summary><see cref="TokenKinds.Session"/> or <see cref="TokenKinds.Api"/>.</summary>
+    public string Kind { get; set; } = TokenKinds.Session;
+    /// <summary>An API token's name, unique per user; null for sessions.</summary>
+    public string? Name { get; set; }
+    /// <summary>The one space an API token may act in, or null: wherever its user may.</summary>
+    public Guid? SpaceId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
+    /// <summary>When the token last authenticated a request (updated at most once a minute).</summary>
+    public DateTimeOffset? LastUsedAt { get; set; }
+}
+
+public static class TokenKinds
+{
+    public const string Session = "session";
+    public const string Api = "api";
 }

@@ -28,6 +28,11 @@ namespace Platform.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<bool>("AllowSsh")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true);
+
                     b.Property<string>("Buildpack")
                         .HasColumnType("text");
 
@@ -58,6 +63,9 @@ namespace Platform.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<Guid>("SpaceId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasColumnType("text");
@@ -73,7 +81,7 @@ namespace Platform.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name")
+                    b.HasIndex("SpaceId", "Name")
                         .IsUnique();
 
                     b.ToTable("apps", (string)null);
@@ -205,6 +213,12 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<Guid?>("OrgId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("SpaceId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset>("Timestamp")
                         .HasColumnType("timestamp with time zone");
 
@@ -214,7 +228,11 @@ namespace Platform.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Timestamp");
+
                     b.HasIndex("AppId", "Timestamp");
+
+                    b.HasIndex("SpaceId", "Timestamp");
 
                     b.ToTable("events", (string)null);
                 });
@@ -286,6 +304,9 @@ namespace Platform.Data.Migrations
                     b.Property<long?>("ReportSequence")
                         .HasColumnType("bigint");
 
+                    b.Property<Guid>("SpaceId")
+                        .HasColumnType("uuid");
+
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -341,6 +362,31 @@ namespace Platform.Data.Migrations
                     b.ToTable("log_lines", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.Entities.OrgEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<Guid?>("QuotaId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("orgs", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.Entities.PackageEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -367,6 +413,84 @@ namespace Platform.Data.Migrations
                     b.ToTable("packages", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.Entities.QuotaEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("AppInstances")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("Apps")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("InstanceMemoryMb")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("MemoryMb")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<Guid?>("OwnerOrgId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("Routes")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerOrgId", "Name")
+                        .IsUnique();
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("OwnerOrgId", "Name"), false);
+
+                    b.ToTable("quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Entities.RoleAssignmentEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("OrgId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid?>("SpaceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrgId");
+
+                    b.HasIndex("SpaceId");
+
+                    b.HasIndex("UserId", "OrgId", "SpaceId", "Role")
+                        .IsUnique();
+
+                    NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("UserId", "OrgId", "SpaceId", "Role"), false);
+
+                    b.ToTable("role_assignments", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.Entities.RouteEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -387,14 +511,52 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<Guid>("SpaceId")
+                        .HasColumnType("uuid");
+
                     b.HasKey("Id");
 
                     b.HasIndex("AppId");
+
+                    b.HasIndex("SpaceId");
 
                     b.HasIndex("Host", "Path")
                         .IsUnique();
 
                     b.ToTable("routes", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Entities.SpaceEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("AllowSsh")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("boolean")
+                        .HasDefaultValue(true);
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<Guid>("OrgId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("QuotaId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OrgId", "Name")
+                        .IsUnique();
+
+                    b.ToTable("spaces", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Data.Entities.TokenEntity", b =>
@@ -409,6 +571,21 @@ namespace Platform.Data.Migrations
                     b.Property<DateTimeOffset>("ExpiresAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("session");
+
+                    b.Property<DateTimeOffset?>("LastUsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.Property<Guid?>("SpaceId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("TokenHash")
                         .IsRequired()
                         .HasColumnType("text");
@@ -420,6 +597,10 @@ namespace Platform.Data.Migrations
 
                     b.HasIndex("TokenHash")
                         .IsUnique();
+
+                    b.HasIndex("UserId", "Name")
+                        .IsUnique()
+                        .HasFilter("\"Name\" IS NOT NULL");
 
                     b.ToTable("tokens", (string)null);
                 });
