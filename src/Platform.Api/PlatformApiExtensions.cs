@@ -75,6 +75,7 @@ public static class PlatformApiExtensions
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
+            .MapEnvEndpoints()
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
             .MapLogsEndpoints()

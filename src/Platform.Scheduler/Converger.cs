@@ -95,6 +95,7 @@ public sealed class Converger(
                 DropletId = droplet.Id,
                 MemoryMb = app.MemoryMb,
                 DiskMb = app.DiskMb,
+                ConfigDigest = AppConfig.Digest(app),
                 State = InstanceStates.Starting,
                 CrashCount = start.CrashCount,
                 CreatedAt = now,

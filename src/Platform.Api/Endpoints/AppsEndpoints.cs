@@ -69,6 +69,9 @@ public static class AppsEndpoints
         var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
         if (error is not null) return ApiProblems.BadRequest(error);
         if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
+        if (EnvRules.Check(body.Env) is { } envError) return ApiProblems.BadRequest(envError);
+        if (await CellCapacity.CheckAsync(db, sizes!.MemoryMb ?? 256, sizes.DiskMb ?? 1024, ct) is { } tooBig)
+            return ApiProblems.Unprocessable("Too large for any cell", tooBig);
         var name = body.Name!;
         if (await db.Apps.AnyAsync(a => a.SpaceId == space.Id && a.Name == name, ct))
             return ApiProblems.Conflict($"the app name '{name}' is taken in this space: choose another or update the existing app");
@@ -138,6 +141,10 @@ public static class AppsEndpoints
         var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
         if (error is not null) return ApiProblems.BadRequest(error);
         if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
+        if (EnvRules.Check(body.Env) is { } envError) return ApiProblems.BadRequest(envError);
+        if ((sizes!.MemoryMb is not null || sizes.DiskMb is not null)
+            && await CellCapacity.CheckAsync(db, sizes.MemoryMb ?? 0, sizes.DiskMb ?? 0, ct) is { } tooBig)
+            return ApiProblems.Unprocessable("Too large for any cell", tooBig);
         var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         var before = AppFootprint.Of(app);
@@ -147,7 +154,7 @@ public static class AppsEndpoints
 
         var now = time.GetUtcNow();
         var changes = new List<string>();
-        if (sizes.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
+        if (sizes!.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
         if (sizes.MemoryMb is { } m && m != app.MemoryMb) { app.MemoryMb = m; changes.Add($"memory {m}M"); }
         if (sizes.DiskMb is { } d && d != app.DiskMb) { app.DiskMb = d; changes.Add($"disk {d}M"); }
         if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
@@ -271,6 +278,9 @@ public static class AppsEndpoints
         if (error is not null) return ApiProblems.BadRequest(error);
         if (sizes!.Instances is null && sizes.MemoryMb is null && sizes.DiskMb is null)
             return ApiProblems.BadRequest("nothing to scale: give instances, memory or disk");
+        if ((sizes.MemoryMb is not null || sizes.DiskMb is not null)
+            && await CellCapacity.CheckAsync(db, sizes.MemoryMb ?? 0, sizes.DiskMb ?? 0, ct) is { } tooBig)
+            return ApiProblems.Unprocessable("Too large for any cell", tooBig);
         var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         var before = AppFootprint.Of(app);

@@ -101,6 +101,12 @@ public sealed class PlatApiClient : IDisposable
 
     private static JsonContent Body<T>(T body) => JsonContent.Create(body, options: Json);
 
+    public Task<AppEnvResponse> EnvAsync(string app, CancellationToken ct) => GetAsync<AppEnvResponse>($"{AppPath(app)}/env", ct);
+    public Task<AppEnvResponse> SetEnvAsync(string app, string variable, string value, CancellationToken ct) =>
+        SendAsync<AppEnvResponse>(HttpMethod.Put, $"{AppPath(app)}/env/{Esc(variable)}", Body(new EnvValueRequest(value)), ct);
+    public Task<AppEnvResponse> UnsetEnvAsync(string app, string variable, CancellationToken ct) =>
+        SendAsync<AppEnvResponse>(HttpMethod.Delete, $"{AppPath(app)}/env/{Esc(variable)}", null, ct);
+
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);

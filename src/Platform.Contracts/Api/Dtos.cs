@@ -139,3 +139,12 @@ public sealed record UserRequest(string? Username = null, string? Password = nul
 public sealed record UserResponse(Guid Id, string Username, string Role, DateTimeOffset CreatedAt);
 
 public sealed record InfoResponse(string Version, string AppsDomain, string RouterUrl, long MaxUploadBytes);
+
+/// <summary>
+/// GET /v1/spaces/{space}/apps/{name}/env (plat env): the user's variables, what the platform sets for every instance,
+/// and whether running instances started with another env, command or volumes (they keep it until restarted).
+/// </summary>
+public sealed record AppEnvResponse(IReadOnlyDictionary<string, string> User, IReadOnlyDictionary<string, string> Platform, bool RestartRequired);
+
+/// <summary>Body of PUT /v1/spaces/{space}/apps/{name}/env/{variable} (plat set-env).</summary>
+public sealed record EnvValueRequest(string? Value = null);

@@ -146,6 +146,11 @@ public sealed class InstanceEntity
     public Guid DropletId { get; set; }
     public int MemoryMb { get; set; }
     public int DiskMb { get; set; }
+    /// <summary>
+    /// <see cref="AppConfig.Digest"/> of the env, command and volumes the instance was started with: when the app's
+    /// differs, the instance runs an outdated configuration until it is restarted.
+    /// </summary>
+    public string? ConfigDigest { get; set; }
     public string State { get; set; } = InstanceStates.Starting;
     /// <summary>ip:port a router on the cell's host uses.</summary>
     public string? Address { get; set; }

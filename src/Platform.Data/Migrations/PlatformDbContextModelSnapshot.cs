@@ -253,6 +253,9 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("ConfigDigest")
+                        .HasColumnType("text");
+
                     b.Property<double?>("CpuPercent")
                         .HasColumnType("double precision");
 
