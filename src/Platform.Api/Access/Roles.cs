@@ -13,12 +13,12 @@ namespace Platform.Api.Access;
 /// </summary>
 public sealed class RoleAssignments(PlatformDbContext db, TimeProvider time)
 {
-    public sealed record Outcome(bool Changed, string? Error = null, bool NotFound = false);
+    public sealed record Outcome(bool Changed, string? Error = null, bool NotFound = false, bool BadInput = false);
 
     public async Task<Outcome> SetOrgRoleAsync(OrgEntity org, string username, string role, string actor, CancellationToken ct)
     {
         if (Tenancy.CanonicalOrgRole(role) is not { } canonical)
-            return new(false, $"'{role}' is not an org role: use one of {string.Join(", ", Tenancy.OrgRoles.All)}");
+            return new(false, $"'{role}' is not an org role: use one of {string.Join(", ", Tenancy.OrgRoles.All)}", BadInput: true);
         if (await UserAsync(username, ct) is not { } user) return new(false, $"user '{username}' not found", NotFound: true);
         if (await HasAsync(user.Id, org.Id, null, canonical, ct)) return new(false);
         Add(user.Id, org.Id, null, canonical);
@@ -30,7 +30,7 @@ public sealed class RoleAssignments(PlatformDbContext db, TimeProvider time)
     public async Task<Outcome> UnsetOrgRoleAsync(OrgEntity org, string username, string role, string actor, CancellationToken ct)
     {
         if (Tenancy.CanonicalOrgRole(role) is not { } canonical)
-            return new(false, $"'{role}' is not an org role: use one of {string.Join(", ", Tenancy.OrgRoles.All)}");
+            return new(false, $"'{role}' is not an org role: use one of {string.Join(", ", Tenancy.OrgRoles.All)}", BadInput: true);
         if (await UserAsync(username, ct) is not { } user) return new(false, $"user '{username}' not found", NotFound: true);
         var row = await db.RoleAssignments.FirstOrDefaultAsync(r => r.UserId == user.Id && r.OrgId == org.Id && r.SpaceId == null && r.Role == canonical, ct);
         if (row is null) return new(false, $"{username} does not have the role {canonical} in org {org.Name}", NotFound: true);
@@ -46,7 +46,7 @@ public sealed class RoleAssignments(PlatformDbContext db, TimeProvider time)
     public async Task<Outcome> SetSpaceRoleAsync(SpaceEntity space, OrgEntity org, string username, string role, string actor, CancellationToken ct)
     {
         if (Tenancy.CanonicalSpaceRole(role) is not { } canonical)
-            return new(false, $"'{role}' is not a space role: use one of {string.Join(", ", Tenancy.SpaceRoles.All)}");
+            return new(false, $"'{role}' is not a space role: use one of {string.Join(", ", Tenancy.SpaceRoles.All)}", BadInput: true);
         if (await UserAsync(username, ct) is not { } user) return new(false, $"user '{username}' not found", NotFound: true);
         if (await HasAsync(user.Id, org.Id, space.Id, canonical, ct)) return new(false);
         if (!await db.RoleAssignments.AnyAsync(r => r.UserId == user.Id && r.OrgId == org.Id && r.SpaceId == null, ct))
@@ -60,7 +60,7 @@ public sealed class RoleAssignments(PlatformDbContext db, TimeProvider time)
     public async Task<Outcome> UnsetSpaceRoleAsync(SpaceEntity space, OrgEntity org, string username, string role, string actor, CancellationToken ct)
     {
         if (Tenancy.CanonicalSpaceRole(role) is not { } canonical)
-            return new(false, $"'{role}' is not a space role: use one of {string.Join(", ", Tenancy.SpaceRoles.All)}");
+            return new(false, $"'{role}' is not a space role: use one of {string.Join(", ", Tenancy.SpaceRoles.All)}", BadInput: true);
         if (await UserAsync(username, ct) is not { } user) return new(false, $"user '{username}' not found", NotFound: true);
         var row = await db.RoleAssignments.FirstOrDefaultAsync(r => r.UserId == user.Id && r.SpaceId == space.Id && r.Role == canonical, ct);
         if (row is null) return new(false, $"{username} does not have the role {canonical} in space {org.Name}/{space.Name}", NotFound: true);

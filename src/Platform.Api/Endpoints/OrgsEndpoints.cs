@@ -133,7 +133,7 @@ public static class OrgsEndpoints
     internal static IResult RoleResult(RoleAssignments.Outcome outcome) => outcome switch
     {
         { Error: { } e, NotFound: true } => ApiProblems.NotFound("Not found", e),
-        { Error: { } e } when e.Contains("is not an", StringComparison.Ordinal) => ApiProblems.BadRequest(e),
+        { Error: { } e, BadInput: true } => ApiProblems.BadRequest(e),
         { Error: { } e } => ApiProblems.Unprocessable("Role not changed", e),
         _ => Results.NoContent(),
     };
