@@ -53,8 +53,6 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
                 Hosts = [r.Host],
                 Path = r.Path.Length == 0 ? "/{**rest}" : r.Path + "/{**rest}",
             },
-            // Apps see the Host they were called by (as on Cloud Foundry), not the instance address.
-            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
         }).ToList();
 
         var clusters = routed
@@ -82,8 +80,7 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
                     ? new SessionAffinityConfig
                     {
                         Enabled = true,
-                        // Explicitly "Cookie": YARP's default, HashCookie, needs System.IO.Hashing, which is not available here.
-                        Policy = "Cookie",
+                        // YARP's default policy, HashCookie: the cookie holds a hash of the destination id, not the id.
                         AffinityKeyName = ".Platform.Affinity",
                         FailurePolicy = "Redistribute",
                     }

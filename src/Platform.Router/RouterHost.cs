@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,13 @@ public sealed class RouterHost(
 
     protected override string ListenUrl => options.Value.Url;
 
+    protected override void ConfigureWebHost(IWebHostBuilder webHost) =>
+        webHost.ConfigureKestrel(kestrel =>
+        {
+            // Nothing an app's users need to see; one header less on every response.
+            kestrel.AddServerHeader = false;
+        });
+
     protected override void ConfigureServices(IServiceCollection services)
     {
         // Shared with the outer host: its singletons.
@@ -38,7 +46,15 @@ public sealed class RouterHost(
         services.AddSingleton<RouteTableProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RouteTableProxyConfigProvider>());
         services.AddSingleton<IPassiveHealthCheckPolicy, EvictOnFailurePassiveHealthPolicy>();
-        services.AddReverseProxy();
+        services.AddReverseProxy()
+            .AddTransforms(context => RouterTransforms.Apply(context, options.Value))
+            .ConfigureHttpClient(static (_, handler) =>
+            {
+                // No traceparent/tracestate injected into every proxied request: nothing here traces them.
+                handler.ActivityHeadersPropagator = null;
+                // Instances come and go; a dead one should fail fast (then passive health takes it out).
+                handler.ConnectTimeout = TimeSpan.FromSeconds(5);
+            });
     }
 
     protected override void Configure(WebApplication app)

@@ -9,7 +9,7 @@ public static class RouterServiceCollectionExtensions
 {
     /// <summary>
     /// Registers the router role: the route table (loaded from <c>IDbContextFactory&lt;PlatformDbContext&gt;</c>,
-    /// which the caller registers, e.g. with AddPlatformData), the batched access-log writer, and a hosted
+    /// which the caller registers, e.g. with AddPlatformData), the access-log shipper (LogBatch messages on the bus, which the caller registers), and a hosted
     /// service that runs the proxy on its own Kestrel endpoint. Settings come from the "Router" section:
     /// <c>Url</c>, <c>AppsDomain</c>, <c>ResyncSeconds</c>, <c>UseHostAddress</c>,
     /// <c>PassiveHealthReactivationSeconds</c>, <c>StickySessions</c>, <c>JSessionIdStickiness</c>, <c>AccessLogQueueCapacity</c>.
@@ -30,7 +30,7 @@ public static class RouterServiceCollectionExtensions
         services.AddSingleton<RouterHost>();
         // Order matters: the first table is loaded before the router starts listening.
         services.AddHostedService(sp => sp.GetRequiredService<RouteTableLoader>());
-        services.AddHostedService<AccessLogWriter>();
+        services.AddHostedService<AccessLogShipper>();
         services.AddHostedService(sp => sp.GetRequiredService<RouterHost>());
         return services;
     }
