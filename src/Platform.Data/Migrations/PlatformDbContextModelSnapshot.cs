@@ -387,6 +387,12 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Protocol")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("http1");
+
                     b.HasKey("Id");
 
                     b.HasIndex("AppId");
