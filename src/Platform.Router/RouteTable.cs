@@ -6,8 +6,13 @@ namespace Platform.Router;
 /// <param name="Address">"ip:port" of the instance (or of its host port).</param>
 public sealed record Backend(Guid InstanceId, int Index, string Address);
 
-/// <summary>A host (and optional path prefix) routed to an app, with the app's running instances.</summary>
-public sealed record AppRoute(string Host, string Path, Guid AppId, string AppName, IReadOnlyList<Backend> Backends);
+/// <summary>
+/// A host (and optional path prefix) routed to an app, with the app's running instances. <paramref name="Protocol"/> is
+/// how the router speaks to them: <see cref="RouteProtocols.Http1"/> (HTTP/1.1) or <see cref="RouteProtocols.Http2"/>
+/// (HTTP/2 with prior knowledge, h2c: gRPC apps), as Cloud Foundry's <c>--app-protocol</c>.
+/// </summary>
+public sealed record AppRoute(string Host, string Path, Guid AppId, string AppName, IReadOnlyList<Backend> Backends,
+    string Protocol = RouteProtocols.Http1);
 
 /// <summary>
 /// An immutable snapshot of where traffic goes: host (+ path prefix) -> app -> running instances.

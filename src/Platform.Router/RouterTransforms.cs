@@ -15,6 +15,11 @@ internal static class RouterTransforms
     public static void Apply(TransformBuilderContext context, RouterOptions options)
     {
         context.AddOriginalHost(true);
+        // Each proxy appends its hop: the caller's own X-Forwarded-For/Proto/Host (a load balancer in front) are
+        // kept, and the lists stay aligned entry by entry, as ASP.NET's and most frameworks' forwarded-headers
+        // handling expects.
+        context.UseDefaultForwarders = false;
+        context.AddXForwarded(ForwardedTransformActions.Append);
         context.AddResponseTransform(SetRequestId);
         if (options.JSessionIdStickiness) context.AddResponseTransform(PinJavaSession);
     }

@@ -56,6 +56,9 @@ public sealed class Nginx : IAsyncDisposable
     private static async Task<Nginx> StartAsync(Func<int, string> server, Action<string>? prepare = null)
     {
         var prefix = Directory.CreateTempSubdirectory("bench-nginx-").FullName;
+        // nginx's workers run as nobody: they must be able to read the served file.
+        File.SetUnixFileMode(prefix, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         prepare?.Invoke(prefix);
         var port = PlatdProcess.FreePort();
         var config = $$"""

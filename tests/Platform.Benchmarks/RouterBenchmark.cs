@@ -34,7 +34,7 @@ public static class RouterBenchmark
             Roles = "router",
             SubnetOctet = 232,
             RabbitMqUrl = rabbit.Url,
-            Database = dev.Database,
+            Api = dev, // its route table comes from the --dev platd's API; it has no database of its own
             Settings = new Dictionary<string, string> { ["Router:ResyncSeconds"] = "1" },
         });
 

@@ -11,7 +11,7 @@ namespace Platform.Router.Tests;
 
 /// <summary>
 /// What a router needs around it, real: a fresh database, a RabbitMQ virtual host of its own, and the API role over
-/// them (it stores the access lines routers ship); plus a router host started as platd runs the role
+/// them (it serves the route table snapshot and stores the access lines routers ship); plus a router host started as platd runs the role
 /// (AddPlatformRouter, its hosted services and bus consumers), listening on a random loopback port. Tests that need
 /// other router settings start more routers with <see cref="StartRouterAsync"/>; all are stopped on dispose.
 /// </summary>
@@ -27,13 +27,18 @@ public sealed class RouterFixture : IAsyncLifetime
     public RouteTableLoader Loader { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public string RouterUrl { get; private set; } = "";
+    /// <summary>The fixture router's plain HTTP/2 (prior knowledge) endpoint, Router:H2cUrl.</summary>
+    public string RouterH2cUrl { get; private set; } = "";
     public string RabbitMqUrl => _rabbit.Url;
+    /// <summary>The router credential the fixture's API wants (Api:RouterToken) and its routers present (Router:ApiToken).</summary>
+    public string RouterToken { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     public IServiceProvider RouterServices => _host.Services;
 
     /// <summary>Settings of the fixture's router; tests that need others start their own with <see cref="StartRouterAsync"/>.</summary>
     public static Dictionary<string, string?> DefaultSettings => new()
     {
         ["Router:Url"] = "http://127.0.0.1:0",
+        ["Router:H2cUrl"] = "http://127.0.0.1:0",
         // Only explicit reloads change the table here, so tests prove RequestReload works.
         ["Router:ResyncSeconds"] = "3600",
         ["Router:PassiveHealthReactivationSeconds"] = "600",
@@ -43,9 +48,11 @@ public sealed class RouterFixture : IAsyncLifetime
     {
         _database = await TestDatabase.CreateAsync();
         _rabbit = await TestRabbitMq.CreateAsync();
-        Api = await TestApi.StartAsync(_database.ConnectionString, _rabbit.Url);
+        Api = await TestApi.StartAsync(_database.ConnectionString, _rabbit.Url,
+            new Dictionary<string, string?> { ["Api:RouterToken"] = RouterToken });
         (_host, Client, RouterUrl) = await StartRouterAsync(DefaultSettings);
         Loader = _host.Services.GetRequiredService<RouteTableLoader>();
+        RouterH2cUrl = _host.Services.GetRequiredService<RouterHost>().Urls.Where(u => u.StartsWith("http://", StringComparison.Ordinal)).ElementAt(1);
     }
 
     public string ConnectionString => _database.ConnectionString;
@@ -57,10 +64,12 @@ public sealed class RouterFixture : IAsyncLifetime
         var settings = DefaultSettings;
         settings["Bus:Transport"] = "RabbitMq";
         settings["Bus:RabbitMq:Url"] = _rabbit.Url;
+        settings["Router:ApiUrl"] = Api.Url;
+        settings["Router:ApiToken"] = RouterToken;
         foreach (var (k, v) in overrides ?? []) settings[k] = v;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddDbContextFactory<PlatformDbContext>(o => o.UseNpgsql(_database.ConnectionString));
+        // No database here: the router loads its table from the API, as on the internet edge.
         builder.Services.AddPlatformRouter(builder.Configuration);
         var instanceId = $"router-test-{Guid.NewGuid():N}";
         builder.Services.AddPlatformBus(builder.Configuration, x => x.AddRouterConsumers(instanceId));
@@ -68,23 +77,23 @@ public sealed class RouterFixture : IAsyncLifetime
         var host = builder.Build();
         await host.StartAsync();
         _routers.Add(host);
-        var url = host.Services.GetRequiredService<RouterHost>().Urls.Single();
+        var url = host.Services.GetRequiredService<RouterHost>().Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal));
         var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = new Uri(url) };
         return (host, client, url);
     }
 
     /// <summary>An app with the route NAME.apps.localhost (unique per call: NAME is the prefix and 8 random hex digits).</summary>
-    public Task<(Guid AppId, string Name, string Host)> AddAppAsync(string prefix, string path = "") =>
-        AddAppNamedAsync($"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)], path);
+    public Task<(Guid AppId, string Name, string Host)> AddAppAsync(string prefix, string path = "", string protocol = "http1") =>
+        AddAppNamedAsync($"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)], path, protocol);
 
     /// <summary>An app named exactly <paramref name="name"/> with the route NAME.apps.localhost.</summary>
-    public async Task<(Guid AppId, string Name, string Host)> AddAppNamedAsync(string name, string path = "")
+    public async Task<(Guid AppId, string Name, string Host)> AddAppNamedAsync(string name, string path = "", string protocol = "http1")
     {
         var host = $"{name}.apps.localhost";
         var appId = Guid.NewGuid();
         await using var db = await Contexts.CreateDbContextAsync();
         db.Apps.Add(new AppEntity { Id = appId, Name = name, State = AppStates.Started, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
-        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = appId, Host = host, Path = path, CreatedAt = DateTimeOffset.UtcNow });
+        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = appId, Host = host, Path = path, Protocol = protocol, CreatedAt = DateTimeOffset.UtcNow });
         await db.SaveChangesAsync();
         return (appId, name, host);
     }
