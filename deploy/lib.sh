@@ -9,7 +9,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # Debian packages the platform and its tests use; installed only when a command is missing.
-DEBIAN_PACKAGES=(crun runc conmon catatonit tini debootstrap postgresql rabbitmq-server iproute2 iptables
+DEBIAN_PACKAGES=(crun runc conmon catatonit tini debootstrap postgresql rabbitmq-server iproute2 iptables wrk
   nftables nginx curl zip unzip kmod procps psmisc busybox-static e2fsprogs gcc libc6-dev
   openjdk-17-jdk-headless libservlet-api-java libjakarta-servlet-api-java)
 

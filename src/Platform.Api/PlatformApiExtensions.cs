@@ -62,6 +62,7 @@ public static class PlatformApiExtensions
         app.UseAuthorization();
 
         app.MapInfoEndpoints();
+        app.MapRouteTableEndpoints();
         var v1 = app.MapGroup("/v1").RequireAuthorization(BearerTokenHandler.Policy);
         v1.MapTokensEndpoints()
             .MapMeEndpoints()

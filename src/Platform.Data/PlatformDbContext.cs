@@ -112,6 +112,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
         b.Entity<RouteEntity>(e =>
         {
             e.ToTable("routes");
+            e.Property(x => x.Protocol).HasDefaultValue("http1");
             e.HasIndex(x => new { x.Host, x.Path }).IsUnique();
             e.HasIndex(x => x.AppId);
             e.HasIndex(x => x.SpaceId);

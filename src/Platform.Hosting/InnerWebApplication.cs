@@ -24,6 +24,9 @@ public abstract class InnerWebApplication(ILoggerFactory loggerFactory) : IHoste
     /// <summary>Where to listen, e.g. <c>http://127.0.0.1:7080</c>.</summary>
     protected abstract string ListenUrl { get; }
 
+    /// <summary>Sets up the server (Kestrel listen options, protocols, certificates) after <see cref="ListenUrl"/> is applied.</summary>
+    protected virtual void ConfigureWebHost(IWebHostBuilder webHost) { }
+
     /// <summary>Registers the inner application's services (the outer host's singletons it hands on, its own).</summary>
     protected virtual void ConfigureServices(IServiceCollection services) { }
 
@@ -41,6 +44,7 @@ public abstract class InnerWebApplication(ILoggerFactory loggerFactory) : IHoste
             ApplicationName = GetType().Assembly.GetName().Name,
         });
         builder.WebHost.UseUrls(ListenUrl);
+        ConfigureWebHost(builder.WebHost);
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddSingleton<IHostLifetime, FollowOuterHostLifetime>();

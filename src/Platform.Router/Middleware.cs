@@ -1,4 +1,5 @@
-using System.Globalization;
+using System.Buffers;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
@@ -6,37 +7,53 @@ using Yarp.ReverseProxy.Model;
 
 namespace Platform.Router;
 
-/// <summary>The request id and matched route of a request, shared by the router's middleware.</summary>
-internal sealed class RoutedRequest(string requestId)
+/// <summary>
+/// What the router's middleware shares about one request: its id, when it started, the route it matched and the
+/// bytes of its response. One object per request, set as a feature by <see cref="RequestIdMiddleware"/>.
+/// </summary>
+internal sealed class RoutedRequest(string requestId, long startedTimestamp, DateTimeOffset startedAt)
 {
     public string RequestId { get; } = requestId;
+    public long StartedTimestamp { get; } = startedTimestamp;
+    public DateTimeOffset StartedAt { get; } = startedAt;
     public AppRoute? Route { get; set; }
 }
 
 /// <summary>
-/// Gives each request an <c>X-Request-Id</c> (the caller's when it sent a sane one) that the app and the
-/// access log see, and returns it to the caller.
+/// Gives each request an <c>X-Request-Id</c> (the caller's when it sent a sane one) that the app and the access log
+/// see. The response gets it back from the proxy's response transform (<see cref="RouterTransforms"/>) or from
+/// <see cref="PlainText"/> for the router's own answers, so no per-request OnStarting callback is needed.
 /// </summary>
-internal sealed class RequestIdMiddleware(RequestDelegate next)
+internal sealed class RequestIdMiddleware(RequestDelegate next, TimeProvider time)
 {
     public const string Header = "X-Request-Id";
+    private const int MaxLength = 200;
+
+    // Printable ASCII without space: what a request id may be made of.
+    private static readonly SearchValues<char> Allowed = SearchValues.Create(
+        Enumerable.Range('!', '~' - '!' + 1).Select(c => (char)c).ToArray());
 
     public Task InvokeAsync(HttpContext context)
     {
-        var incoming = context.Request.Headers[Header];
-        var id = incoming.Count == 1 && incoming[0] is { Length: > 0 and <= 200 } given && given.All(c => c is > ' ' and < '\u007f')
-            ? given
-            : Guid.NewGuid().ToString("N");
-        context.Request.Headers[Header] = id;
-        context.Features.Set(new RoutedRequest(id));
-        // Set when the response starts, overwriting whatever the app echoed, so there is exactly one.
-        context.Response.OnStarting(() =>
+        var started = time.GetTimestamp();
+        var headers = context.Request.Headers;
+        var incoming = headers[Header];
+        string id;
+        if (incoming.Count == 1 && IsSane(incoming[0]))
         {
-            context.Response.Headers[Header] = id;
-            return Task.CompletedTask;
-        });
+            id = incoming[0]!;
+        }
+        else
+        {
+            id = Guid.NewGuid().ToString("N");
+            headers[Header] = id;
+        }
+        context.Features.Set(new RoutedRequest(id, started, time.GetUtcNow()));
         return next(context);
     }
+
+    private static bool IsSane(string? id) =>
+        id is { Length: > 0 and <= MaxLength } && !id.AsSpan().ContainsAnyExcept(Allowed);
 }
 
 /// <summary>
@@ -45,24 +62,20 @@ internal sealed class RequestIdMiddleware(RequestDelegate next)
 /// </summary>
 internal sealed class RouteGateMiddleware(RequestDelegate next, RouteTableLoader loader)
 {
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var host = context.Request.Host.Host;
-        var route = loader.Current.Match(host, context.Request.Path.Value ?? "/");
+        // The raw Host header: HttpRequest.Host.Host would allocate a substring to drop the port.
+        var host = context.Request.Headers.Host.ToString();
+        var path = context.Request.Path.Value ?? "/";
+        var route = loader.Current.Match(host, path);
         if (route is null)
-        {
-            await PlainText.WriteAsync(context, StatusCodes.Status404NotFound,
+            return PlainText.WriteAsync(context, StatusCodes.Status404NotFound,
                 $"404 Not Found: unknown route '{RouteTable.NormalizeHost(host)}{context.Request.Path}'");
-            return;
-        }
         context.Features.Get<RoutedRequest>()!.Route = route;
         if (route.Backends.Count == 0)
-        {
-            await PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
+            return PlainText.WriteAsync(context, StatusCodes.Status503ServiceUnavailable,
                 $"503 Service Unavailable: no running instances of app '{route.AppName}'");
-            return;
-        }
-        await next(context);
+        return next(context);
     }
 }
 
@@ -87,64 +100,79 @@ internal sealed class ProxyErrorBodyMiddleware(RequestDelegate next)
 }
 
 /// <summary>
-/// Times each request, counts the bytes of its response, and queues an access line for the app's log
-/// (<c>site.apps.localhost - "GET / HTTP/1.1" 200 612 0.004s</c>) plus per-route metrics.
+/// Times each request, counts the bytes of its response, and hands an access line for the app's log plus
+/// per-route metrics to the background (<see cref="AccessLogQueue"/>): on the request path this is a few field
+/// copies into a bounded channel, the text is formatted and shipped elsewhere.
 /// </summary>
 internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogQueue queue, RouterMetrics metrics, TimeProvider time)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        var started = time.GetTimestamp();
-        var startedAt = time.GetUtcNow();
-        var originalBody = context.Features.Get<IHttpResponseBodyFeature>()!;
-        var counter = new CountingStream(originalBody.Stream);
-        var countingBody = new StreamResponseBodyFeature(counter, originalBody);
-        context.Features.Set<IHttpResponseBodyFeature>(countingBody);
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var counting = new CountingResponseBody(original);
+        context.Features.Set<IHttpResponseBodyFeature>(counting);
         try
         {
             await next(context);
-            // Flushes what was written through the wrapper's PipeWriter before the original feature is back.
-            await countingBody.CompleteAsync();
         }
         finally
         {
-            context.Features.Set(originalBody);
-            var elapsed = time.GetElapsedTime(started);
-            var routed = context.Features.Get<RoutedRequest>();
-            var host = RouteTable.NormalizeHost(context.Request.Host.Host);
-            metrics.Record(host, context.Response.StatusCode, elapsed);
-            if (routed?.Route is { } route)
-                queue.Enqueue(new AccessLogLine(route.AppId, startedAt, Format(context, host, routed, counter.BytesWritten, elapsed)));
+            context.Features.Set(original);
+            var routed = context.Features.Get<RoutedRequest>()!;
+            var elapsed = time.GetElapsedTime(routed.StartedTimestamp);
+            var status = context.Response.StatusCode;
+            metrics.Record(routed.Route?.Host, status, elapsed);
+            if (routed.Route is { } route)
+            {
+                var request = context.Request;
+                var destination = context.Features.Get<IReverseProxyFeature>()?.ProxiedDestination;
+                queue.Enqueue(new AccessLogEntry(route, routed.StartedAt, request.Method, request.PathBase.Value, request.Path.Value,
+                    request.QueryString.Value, request.Protocol, status, counting.BytesWritten, elapsed, routed.RequestId,
+                    destination?.Model.Config.Address));
+            }
         }
-    }
-
-    private static string Format(HttpContext context, string host, RoutedRequest routed, long bytes, TimeSpan elapsed)
-    {
-        var request = context.Request;
-        var target = request.PathBase + request.Path + request.QueryString;
-        var backend = context.Features.Get<IReverseProxyFeature>()?.ProxiedDestination?.Model.Config.Address;
-        var line = string.Create(CultureInfo.InvariantCulture,
-            $"{host} - \"{request.Method} {target} {request.Protocol}\" {context.Response.StatusCode} {bytes} {elapsed.TotalSeconds:0.000}s x_request_id:\"{routed.RequestId}\"");
-        return backend is null ? line : $"{line} backend:\"{new Uri(backend).Authority}\"";
     }
 }
 
 internal static class PlainText
 {
-    public static async Task WriteAsync(HttpContext context, int statusCode, string message)
+    /// <summary>The router's own answer: status, a one-line text body, and the request id.</summary>
+    public static Task WriteAsync(HttpContext context, int statusCode, string message)
     {
-        context.Response.StatusCode = statusCode;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync(message + "\n", context.RequestAborted);
+        var response = context.Response;
+        response.StatusCode = statusCode;
+        response.ContentType = "text/plain; charset=utf-8";
+        if (context.Features.Get<RoutedRequest>() is { } routed)
+            response.Headers[RequestIdMiddleware.Header] = routed.RequestId;
+        var body = Encoding.UTF8.GetBytes(message + "\n");
+        response.ContentLength = body.Length;
+        return response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 }
 
-/// <summary>Passes writes through and counts their bytes.</summary>
+/// <summary>
+/// The response body feature of the request with its <see cref="Stream"/> counting what passes through (the proxy
+/// copies the backend's body into <c>Response.Body</c>); everything else goes to the server's own feature.
+/// </summary>
+internal sealed class CountingResponseBody(IHttpResponseBodyFeature inner) : IHttpResponseBodyFeature
+{
+    private readonly CountingStream _stream = new(inner.Stream);
+
+    public long BytesWritten => _stream.BytesWritten;
+    public Stream Stream => _stream;
+    // Writes through the PipeWriter are not counted: the proxy and the router's own answers write to the Stream.
+    public System.IO.Pipelines.PipeWriter Writer => inner.Writer;
+    public void DisableBuffering() => inner.DisableBuffering();
+    public Task StartAsync(CancellationToken cancellationToken = default) => inner.StartAsync(cancellationToken);
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+        inner.SendFileAsync(path, offset, count, cancellationToken);
+    public Task CompleteAsync() => inner.CompleteAsync();
+}
+
+/// <summary>Passes writes through and counts their bytes (one request's writes never overlap).</summary>
 internal sealed class CountingStream(Stream inner) : Stream
 {
-    private long _written;
-
-    public long BytesWritten => Interlocked.Read(ref _written);
+    public long BytesWritten { get; private set; }
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
@@ -154,25 +182,22 @@ internal sealed class CountingStream(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count)
     {
         inner.Write(buffer, offset, count);
-        Interlocked.Add(ref _written, count);
+        BytesWritten += count;
     }
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         inner.Write(buffer);
-        Interlocked.Add(ref _written, buffer.Length);
+        BytesWritten += buffer.Length;
     }
 
-    public override async Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
-    {
-        await inner.WriteAsync(buffer.AsMemory(offset, count), cancellationToken);
-        Interlocked.Add(ref _written, count);
-    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken);
-        Interlocked.Add(ref _written, buffer.Length);
+        BytesWritten += buffer.Length;
+        return inner.WriteAsync(buffer, cancellationToken);
     }
 
     public override void Flush() => inner.Flush();

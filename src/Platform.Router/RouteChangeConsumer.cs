@@ -3,18 +3,21 @@ using Platform.Contracts.Messages;
 
 namespace Platform.Router;
 
-/// <summary>Reloads the route table when an instance changes state or an app's routes change.</summary>
+/// <summary>
+/// Follows the bus: an instance's state change is applied to the table at once (it carries the instance's addresses
+/// and its cell's report version); a change of an app's routes reloads the snapshot from the API.
+/// </summary>
 public sealed class RouteChangeConsumer(RouteTableLoader loader) :
     IConsumer<InstanceStateChanged>,
     IConsumer<AppRoutesChanged>
 {
-    // The message only says "something changed"; the database says what. Reloads are debounced by the loader.
     public Task Consume(ConsumeContext<InstanceStateChanged> context)
     {
-        loader.RequestReload();
+        loader.Apply(context.Message);
         return Task.CompletedTask;
     }
 
+    // The message only says "something changed"; the API says what. Reloads are debounced by the loader.
     public Task Consume(ConsumeContext<AppRoutesChanged> context)
     {
         loader.RequestReload();

@@ -2,21 +2,26 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Platform.Contracts.Messages;
 
 namespace Platform.Router;
 
 /// <summary>
-/// Keeps <see cref="Current"/> up to date: loads the table at start, again whenever <see cref="RequestReload"/>
-/// is called (bus consumers do on instance and route changes), and every <c>Router:ResyncSeconds</c> as a
-/// safety net for lost messages. Reloads run one at a time; requests that arrive during a reload fold into a
-/// single follow-up reload.
+/// Keeps <see cref="Current"/> up to date: loads a snapshot from the API at start, again whenever
+/// <see cref="RequestReload"/> is called (on <see cref="AppRoutesChanged"/>, and when a state change names an instance
+/// the snapshot does not have), and every <c>Router:ResyncSeconds</c> as a safety net for lost messages; instance state
+/// changes from the bus are applied at once (<see cref="Apply"/>). Reloads run one at a time; requests that arrive
+/// during a reload fold into a single follow-up reload. When the API cannot be reached, the last good table stays.
 /// </summary>
 public sealed class RouteTableLoader(
-    RouteTableReader reader,
+    RouteSnapshotClient snapshots,
+    InstanceAddressChooser addresses,
     IOptions<RouterOptions> options,
     TimeProvider time,
     ILogger<RouteTableLoader> logger) : BackgroundService
 {
+    private readonly RouteTableState _state = new(addresses, logger);
+    private readonly Lock _stateLock = new();
     // Capacity 1 + DropWrite: any number of requests while one is pending collapse into that one.
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
@@ -41,10 +46,15 @@ public sealed class RouteTableLoader(
         await _reloadLock.WaitAsync(cancellationToken);
         try
         {
-            var table = await reader.ReadAsync(cancellationToken);
-            Current = table;
-            Interlocked.Increment(ref _generation);
-            Reloaded?.Invoke(table);
+            long mark;
+            lock (_stateLock) mark = _state.BeginFetch();
+            var snapshot = await snapshots.GetAsync(cancellationToken);
+            RouteTable table;
+            lock (_stateLock)
+            {
+                _state.ApplySnapshot(snapshot, mark);
+                table = Publish();
+            }
             logger.LogDebug("Route table loaded: {Routes} route(s), {Backends} backend(s)",
                 table.Routes.Count, table.Routes.Sum(r => r.Backends.Count));
             return table;
@@ -53,6 +63,30 @@ public sealed class RouteTableLoader(
         {
             _reloadLock.Release();
         }
+    }
+
+    /// <summary>
+    /// Applies an instance's state change heard on the bus to the table now, without asking the API; an instance the
+    /// last snapshot does not know also gets a snapshot reload requested.
+    /// </summary>
+    public void Apply(InstanceStateChanged change)
+    {
+        bool unknown;
+        lock (_stateLock)
+        {
+            if (_state.Apply(change, out unknown)) Publish();
+        }
+        if (unknown) RequestReload();
+    }
+
+    // Under _stateLock, so tables are published in the order their state was built.
+    private RouteTable Publish()
+    {
+        var table = _state.Build();
+        Current = table;
+        Interlocked.Increment(ref _generation);
+        Reloaded?.Invoke(table);
+        return table;
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -97,7 +131,8 @@ public sealed class RouteTableLoader(
         catch (Exception e)
         {
             // Keep serving the last good table; the next request or resync tries again.
-            logger.LogWarning(e, "Reloading the route table failed; keeping the previous one");
+            logger.LogWarning("Loading the route table from {ApiUrl} failed ({Error}); keeping the previous one",
+                options.Value.ApiUrl, e.Message);
         }
     }
 

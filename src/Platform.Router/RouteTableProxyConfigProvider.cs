@@ -1,6 +1,8 @@
+using System.Net;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 
@@ -34,8 +36,12 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
         previous.SignalChange();
     }
 
-    /// <summary>Cluster id of an app: its id, so instances of one app share the cluster whatever their routes.</summary>
-    public static string ClusterId(Guid appId) => appId.ToString("N");
+    /// <summary>
+    /// Cluster id of an app spoken to in <paramref name="protocol"/>: its id (plus "-h2" for HTTP/2), so instances of
+    /// one app share a cluster whatever their routes, and the routes that speak HTTP/2 to it share another.
+    /// </summary>
+    public static string ClusterId(Guid appId, string protocol = RouteProtocols.Http1) =>
+        protocol == RouteProtocols.Http2 ? appId.ToString("N") + "-h2" : appId.ToString("N");
 
     public static (IReadOnlyList<RouteConfig> Routes, IReadOnlyList<ClusterConfig> Clusters) Build(
         RouteTable table, RouterOptions options)
@@ -45,7 +51,7 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
         var routes = routed.Select(r => new RouteConfig
         {
             RouteId = r.Host + (r.Path.Length == 0 ? "/" : r.Path),
-            ClusterId = ClusterId(r.AppId),
+            ClusterId = ClusterId(r.AppId, r.Protocol),
             // Longer paths first, so /api wins over the whole host.
             Order = -r.Path.Length,
             Match = new RouteMatch
@@ -53,15 +59,17 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
                 Hosts = [r.Host],
                 Path = r.Path.Length == 0 ? "/{**rest}" : r.Path + "/{**rest}",
             },
-            // Apps see the Host they were called by (as on Cloud Foundry), not the instance address.
-            Transforms = [new Dictionary<string, string> { ["RequestHeaderOriginalHost"] = "true" }],
         }).ToList();
 
         var clusters = routed
-            .GroupBy(r => r.AppId)
+            .GroupBy(r => (r.AppId, r.Protocol))
             .Select(g => new ClusterConfig
             {
-                ClusterId = ClusterId(g.Key),
+                ClusterId = ClusterId(g.Key.AppId, g.Key.Protocol),
+                HttpRequest = g.Key.Protocol == RouteProtocols.Http2
+                    // h2c with prior knowledge: the app said it speaks HTTP/2 (gRPC needs it end to end).
+                    ? new ForwarderRequestConfig { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }
+                    : new ForwarderRequestConfig { Version = HttpVersion.Version11, VersionPolicy = HttpVersionPolicy.RequestVersionOrLower },
                 LoadBalancingPolicy = LoadBalancingPolicies.RoundRobin,
                 Destinations = g.First().Backends.ToDictionary(
                     b => b.InstanceId.ToString("N"),
@@ -82,8 +90,7 @@ public sealed class RouteTableProxyConfigProvider : IProxyConfigProvider, IDispo
                     ? new SessionAffinityConfig
                     {
                         Enabled = true,
-                        // Explicitly "Cookie": YARP's default, HashCookie, needs System.IO.Hashing, which is not available here.
-                        Policy = "Cookie",
+                        // YARP's default policy, HashCookie: the cookie holds a hash of the destination id, not the id.
                         AffinityKeyName = ".Platform.Affinity",
                         FailurePolicy = "Redistribute",
                     }

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -27,6 +29,29 @@ public sealed class RouterHost(
 
     protected override string ListenUrl => options.Value.Url;
 
+    protected override void ConfigureWebHost(IWebHostBuilder webHost)
+    {
+        var o = options.Value;
+        // Each endpoint gets its own protocols, so they are bound explicitly rather than from the URL list.
+        webHost.UseSetting(WebHostDefaults.ServerUrlsKey, "");
+        if (o.TlsUrl is { Length: > 0 }) webHost.UseKestrelHttpsConfiguration();
+        webHost.ConfigureKestrel(kestrel =>
+        {
+            // Nothing an app's users need to see; one header less on every response.
+            kestrel.AddServerHeader = false;
+            // Kestrel (.NET 10) cannot tell HTTP/2 prior knowledge from HTTP/1.1 on one cleartext port: the plain
+            // port speaks HTTP/1.1 (WebSocket upgrades included), Router:H2cUrl HTTP/2 with prior knowledge (gRPC
+            // clients), and the TLS port both, chosen by ALPN.
+            RouterEndpoints.Listen(kestrel, o.Url, HttpProtocols.Http1);
+            if (o.H2cUrl is { Length: > 0 }) RouterEndpoints.Listen(kestrel, o.H2cUrl, HttpProtocols.Http2);
+            if (o.TlsUrl is { Length: > 0 })
+            {
+                var certificate = RouterCertificate.Load(o);
+                RouterEndpoints.Listen(kestrel, o.TlsUrl, HttpProtocols.Http1AndHttp2, listen => listen.UseHttps(certificate));
+            }
+        });
+    }
+
     protected override void ConfigureServices(IServiceCollection services)
     {
         // Shared with the outer host: its singletons.
@@ -38,7 +63,15 @@ public sealed class RouterHost(
         services.AddSingleton<RouteTableProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<RouteTableProxyConfigProvider>());
         services.AddSingleton<IPassiveHealthCheckPolicy, EvictOnFailurePassiveHealthPolicy>();
-        services.AddReverseProxy();
+        services.AddReverseProxy()
+            .AddTransforms(context => RouterTransforms.Apply(context, options.Value))
+            .ConfigureHttpClient(static (_, handler) =>
+            {
+                // No traceparent/tracestate injected into every proxied request: nothing here traces them.
+                handler.ActivityHeadersPropagator = null;
+                // Instances come and go; a dead one should fail fast (then passive health takes it out).
+                handler.ConnectTimeout = TimeSpan.FromSeconds(5);
+            });
     }
 
     protected override void Configure(WebApplication app)

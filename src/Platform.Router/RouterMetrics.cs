@@ -2,7 +2,7 @@ using System.Diagnostics.Metrics;
 
 namespace Platform.Router;
 
-/// <summary>Per-route request count and latency, on the "Platform.Router" meter.</summary>
+/// <summary>Per-route request count and latency, and access lines dropped, on the "Platform.Router" meter.</summary>
 public sealed class RouterMetrics : IDisposable
 {
     public const string MeterName = "Platform.Router";
@@ -10,15 +10,21 @@ public sealed class RouterMetrics : IDisposable
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
 
-    public RouterMetrics()
+    public RouterMetrics(AccessLogQueue accessLog)
     {
         _requests = _meter.CreateCounter<long>("platform.router.requests", description: "Requests routed, by host and status");
         _duration = _meter.CreateHistogram<double>("platform.router.request.duration", unit: "s", description: "Request latency through the router");
+        _meter.CreateObservableCounter("platform.router.access_log.dropped", () => accessLog.Dropped,
+            description: "Access lines dropped: the queue was full or shipping them failed");
     }
 
-    public void Record(string host, int statusCode, TimeSpan elapsed)
+    /// <param name="host">The matched route's host; null for a request no route knows (tagged "unknown", so
+    /// that random Host headers cannot grow the set of tags without bound).</param>
+    public void Record(string? host, int statusCode, TimeSpan elapsed)
     {
-        var hostTag = new KeyValuePair<string, object?>("host", host);
+        // Nobody listening (no exporter configured): skip building tags, which would box the status code.
+        if (!_requests.Enabled && !_duration.Enabled) return;
+        var hostTag = new KeyValuePair<string, object?>("host", host ?? "unknown");
         _requests.Add(1, hostTag, new KeyValuePair<string, object?>("status", statusCode));
         _duration.Record(elapsed.TotalSeconds, hostTag);
     }

@@ -21,20 +21,25 @@ public sealed class SessionStickinessMiddleware(RequestDelegate next, IOptions<R
     public Task InvokeAsync(HttpContext context)
     {
         if (!options.Value.JSessionIdStickiness) return next(context);
-        var proxy = context.GetReverseProxyFeature();
+        // Most requests carry no instance cookie: look before parsing cookies.
+        var cookieHeader = context.Request.Headers.Cookie;
+        if (cookieHeader.Count == 0 || !ContainsInstanceCookie(cookieHeader)) return next(context);
         if (context.Request.Cookies.TryGetValue(InstanceCookie, out var pinned) && !string.IsNullOrEmpty(pinned))
         {
+            var proxy = context.GetReverseProxyFeature();
             var match = proxy.AvailableDestinations.FirstOrDefault(d => d.DestinationId == pinned);
             // Gone or out of rotation: the request is balanced like any other, and a new session begins.
             if (match is not null) proxy.AvailableDestinations = [match];
         }
-        context.Response.OnStarting(() =>
-        {
-            if (proxy.ProxiedDestination is { } destination)
-                AddInstanceCookie(context.Response, destination);
-            return Task.CompletedTask;
-        });
+        // The response side (adding __VCAP_ID__ when the app sets JSESSIONID) is a response transform: RouterTransforms.
         return next(context);
+    }
+
+    private static bool ContainsInstanceCookie(Microsoft.Extensions.Primitives.StringValues header)
+    {
+        foreach (var value in header)
+            if (value is not null && value.Contains(InstanceCookie, StringComparison.Ordinal)) return true;
+        return false;
     }
 
     /// <summary>

@@ -48,6 +48,7 @@ public static class PlatformServer
             config["Sandbox:InitPath"] = DefaultInit;
         var apiUrl = config["Api:Url"] ?? "http://127.0.0.1:7070";
         builder.WebHost.UseUrls(apiUrl);
+        if (roles.HasFlag(Roles.Api) && roles.HasFlag(Roles.Router)) config.AddInMemoryCollection(InProcessRouterDefaults(config, apiUrl));
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -86,6 +87,23 @@ public static class PlatformServer
 
     private const string DefaultInit = "/usr/bin/catatonit";
 
+    /// <summary>
+    /// A router beside the API in one process loads its route table from that API, with a router credential made up
+    /// for this run when none is configured (routers on other hosts need Api:RouterToken = their Router:ApiToken).
+    /// </summary>
+    private static Dictionary<string, string?> InProcessRouterDefaults(IConfiguration config, string apiUrl)
+    {
+        var defaults = new Dictionary<string, string?>();
+        if (config["Router:ApiUrl"] is null)
+            defaults["Router:ApiUrl"] = apiUrl.Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal)
+                .Replace("://*:", "://127.0.0.1:", StringComparison.Ordinal).Replace("://+:", "://127.0.0.1:", StringComparison.Ordinal);
+        var token = config["Api:RouterToken"] ?? config["Router:ApiToken"]
+            ?? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        if (config["Api:RouterToken"] is null) defaults["Api:RouterToken"] = token;
+        if (config["Router:ApiToken"] is null) defaults["Router:ApiToken"] = token;
+        return defaults;
+    }
+
     /// <summary>What --dev sets unless configuration already says otherwise.</summary>
     private static Dictionary<string, string?> DevDefaults(IConfiguration config)
     {
@@ -119,6 +137,8 @@ public static class PlatformServer
           ConnectionStrings:Platform   PostgreSQL (Npgsql) connection string
           Api:Url                      where the API listens (default http://127.0.0.1:7070)
           Router:Url                   where the router listens (default http://127.0.0.1:7080)
+          Router:ApiUrl, ApiToken      a router's API and credential (= the API's Api:RouterToken);
+                                       set for you when the api and router roles share a process
           Bus:Transport                InMemory or RabbitMq; Bus:RabbitMq:Url
           Blobstore:Kind               Directory or S3; see docs/configuration.md
         """;

@@ -34,6 +34,9 @@ public static class RoleParser
         return roles;
     }
 
-    /// <summary>Roles that read or write Postgres (and so need migrations and the outbox dispatcher).</summary>
-    public static bool NeedsDatabase(Roles roles) => (roles & (Roles.Api | Roles.Scheduler | Roles.Router)) != 0;
+    /// <summary>
+    /// Roles that read or write Postgres (and so need migrations and the outbox dispatcher). Not the router (the internet
+    /// edge: it loads its route table from the API) nor the cell and stager.
+    /// </summary>
+    public static bool NeedsDatabase(Roles roles) => (roles & (Roles.Api | Roles.Scheduler)) != 0;
 }

@@ -150,6 +150,9 @@ public sealed class TenancySuiteTests(ITestOutputHelper output) : IAsyncLifetime
                     case AdminAccess:
                         Expect(r.Status == HttpStatusCode.Forbidden, p, who, r, "403");
                         break;
+                    case RouterCredentialAccess:
+                        Expect(r.Status == HttpStatusCode.Unauthorized, p, who, r, "401: a user's token is no router credential");
+                        break;
                     case SpaceAccessRule s when who == "nobody":
                         Expect(NotFoundScope(r), p, who, r, "404 space not found");
                         break;
@@ -167,10 +170,11 @@ public sealed class TenancySuiteTests(ITestOutputHelper output) : IAsyncLifetime
                 }
             }
         }
-        foreach (var p in probes.Where(p => p.Rule is AdminAccess or OrgAccessRule or SpaceAccessRule))
+        foreach (var p in probes.Where(p => p.Rule is AdminAccess or OrgAccessRule or SpaceAccessRule or RouterCredentialAccess))
         {
             var r = await CallAsync(_admin, p);
-            Expect(Allowed(r), p, "admin", r, "allowed");
+            if (p.Rule is RouterCredentialAccess) Expect(r.Status == HttpStatusCode.Unauthorized, p, "admin", r, "401");
+            else Expect(Allowed(r), p, "admin", r, "allowed");
         }
 
         output.WriteLine($"{probes.Count} endpoint/method pairs walked as anonymous, nobody, auditor, developer and admin");

@@ -61,3 +61,27 @@ if (what is "all" or "node")
     var byHand = rows[^1].Ms;
     foreach (var r in rows.SkipLast(1)) Console.WriteLine($"ratio {r.What} / by hand: {r.Ms / byHand:F1}x");
 }
+
+if (what is "all" or "router")
+{
+    Console.WriteLine("## Router: wrk -t1 (keep-alive) on one trivial backend (nginx static file), nginx vs ours, same run");
+    var rows = await RouterBenchmark.RunAsync(connections: [16, 64], rounds: 3);
+    static double Median(IEnumerable<double> xs) { var a = xs.Order().ToArray(); return a[a.Length / 2]; }
+    Console.WriteLine($"| {"what",-28} | {"conns",5} | {"rps",8} | {"p50 ms",7} | {"p99 ms",7} | {"added p50",9} | {"added p99",9} | {"rps / nginx",11} | {"errors",6} |");
+    Console.WriteLine("|------------------------------|-------|----------|---------|---------|-----------|-----------|-------------|--------|");
+    foreach (var byConnections in rows.GroupBy(r => r.Connections))
+    {
+        var summary = byConnections.GroupBy(r => r.What).Select(g => (What: g.Key,
+            Rps: Median(g.Select(r => r.Result.Rps)), P50: Median(g.Select(r => r.Result.P50Ms)),
+            P99: Median(g.Select(r => r.Result.P99Ms)), Errors: g.Sum(r => r.Result.Errors))).ToList();
+        var direct = summary[0];
+        var nginx = summary[1];
+        foreach (var s in summary)
+        {
+            var added = s == direct ? "" : $"{s.P50 - direct.P50,9:F2} | {s.P99 - direct.P99,9:F2}";
+            var ratio = s == direct ? "" : $"{s.Rps / nginx.Rps,10:F2}x";
+            Console.WriteLine($"| {s.What,-28} | {byConnections.Key,5} | {s.Rps,8:F0} | {s.P50,7:F2} | {s.P99,7:F2} | {(added.Length == 0 ? $"{"",9} | {"",9}" : added)} | {ratio,11} | {s.Errors,6} |");
+        }
+    }
+    Console.WriteLine("(median of 3 rounds of 8 s after a 3 s warm-up each; added = minus the backend's own latency)");
+}

@@ -52,10 +52,12 @@ public sealed class RouteTableTests
     }
 
     [Fact]
-    public void Sticky_sessions_always_use_the_Cookie_policy()
+    public void Sticky_sessions_use_YARPs_default_HashCookie_policy()
     {
         var (_, clusters) = RouteTableProxyConfigProvider.Build(Table, new RouterOptions { StickySessions = true });
 
-        Assert.Equal("Cookie", Assert.Single(clusters).SessionAffinity?.Policy);
+        var affinity = Assert.Single(clusters).SessionAffinity;
+        Assert.True(affinity?.Enabled);
+        Assert.Null(affinity?.Policy); // YARP's default, HashCookie (System.IO.Hashing is served now)
     }
 }

@@ -12,64 +12,21 @@ using Platform.TestSupport;
 namespace Platform.Router.Tests;
 
 /// <summary>Router behaviour that needs its own router settings: resync, debouncing, sticky sessions, the bus.</summary>
-public sealed class RouterBehaviourTests : IAsyncLifetime
+public sealed class RouterBehaviourTests(RouterFixture fixture) : IClassFixture<RouterFixture>
 {
-    private TestDatabase _database = null!;
-    private readonly List<IHost> _hosts = [];
-
-    public async Task InitializeAsync()
+    private async Task<(IHost Host, HttpClient Client)> StartRouterAsync(Dictionary<string, string?> overrides)
     {
-        _database = await TestDatabase.CreateAsync();
-        await using var db = NewContext();
-        await db.Database.MigrateAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var host in _hosts)
-        {
-            await host.StopAsync();
-            host.Dispose();
-        }
-        await _database.DisposeAsync();
-    }
-
-    private PlatformDbContext NewContext() =>
-        new(new DbContextOptionsBuilder<PlatformDbContext>().UseNpgsql(_database.ConnectionString).Options);
-
-    private async Task<(IHost Host, HttpClient Client)> StartRouterAsync(
-        Dictionary<string, string?> overrides, Action<HostApplicationBuilder>? configure = null)
-    {
-        var settings = RouterFixture.DefaultSettings;
-        foreach (var (k, v) in overrides) settings[k] = v;
-        var (host, client, _) = await RouterFixture.StartRouterAsync(_database.ConnectionString, settings, configure);
-        _hosts.Add(host);
+        var (host, client, _) = await fixture.StartRouterAsync(overrides);
         return (host, client);
     }
 
     private async Task<(Guid AppId, string Host)> AddAppAsync(string name)
     {
-        var appId = Guid.NewGuid();
-        var host = $"{name}.apps.localhost";
-        await using var db = NewContext();
-        db.Apps.Add(new AppEntity { Id = appId, Name = name, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
-        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = appId, Host = host, CreatedAt = DateTimeOffset.UtcNow });
-        await db.SaveChangesAsync();
+        var (appId, _, host) = await fixture.AddAppAsync(name);
         return (appId, host);
     }
 
-    private async Task<Guid> AddInstanceAsync(Guid appId, int index, string address)
-    {
-        var id = Guid.NewGuid();
-        await using var db = NewContext();
-        db.Instances.Add(new InstanceEntity
-        {
-            Id = id, AppId = appId, Index = index, CellId = "cell-test", State = InstanceStates.Running,
-            Address = address, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
-        });
-        await db.SaveChangesAsync();
-        return id;
-    }
+    private Task<Guid> AddInstanceAsync(Guid appId, int index, string address) => fixture.AddInstanceAsync(appId, index, address);
 
     private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string host, string? cookie = null)
     {
@@ -99,7 +56,7 @@ public sealed class RouterBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task A_burst_of_reload_requests_collapses_into_at_most_two_reloads()
     {
-        var (host, _) = await StartRouterAsync(new());
+        var (host, _) = await StartRouterAsync([]);
         var loader = host.Services.GetRequiredService<RouteTableLoader>();
         var before = loader.Generation;
 
@@ -112,15 +69,15 @@ public sealed class RouterBehaviourTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Sticky_sessions_pin_a_client_to_one_instance_with_the_Cookie_policy()
+    public async Task Sticky_sessions_pin_a_client_to_one_instance()
     {
-        var (_, client) = await StartRouterAsync(new() { ["Router:StickySessions"] = "true" });
+        var (router, client) = await StartRouterAsync(new() { ["Router:StickySessions"] = "true" });
         await using var a = await TestBackend.StartAsync("a");
         await using var b = await TestBackend.StartAsync("b");
         var (appId, host) = await AddAppAsync("sticky");
         await AddInstanceAsync(appId, 0, a.Address);
         await AddInstanceAsync(appId, 1, b.Address);
-        await _hosts[^1].Services.GetRequiredService<RouteTableLoader>().ReloadAsync(CancellationToken.None);
+        await router.Services.GetRequiredService<RouteTableLoader>().ReloadAsync(CancellationToken.None);
 
         using var first = await GetAsync(client, host);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
@@ -139,14 +96,8 @@ public sealed class RouterBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Every_router_reloads_on_InstanceStateChanged_over_RabbitMQ()
     {
-        var rabbit = TestEnvironment.RabbitMq;
-        var bus = new Dictionary<string, string?> { ["Bus:Transport"] = "RabbitMq", ["Bus:RabbitMq:Url"] = rabbit };
         var routers = new List<(IHost Host, HttpClient Client)>();
-        foreach (var name in new[] { "one", "two" })
-        {
-            var instanceId = $"router-test-{name}-{Guid.NewGuid():N}";
-            routers.Add(await StartRouterAsync(bus, b => b.Services.AddPlatformBus(b.Configuration, x => x.AddRouterConsumers(instanceId))));
-        }
+        for (var i = 0; i < 2; i++) routers.Add(await StartRouterAsync([]));
         await using var backend = await TestBackend.StartAsync("bus");
         var (appId, host) = await AddAppAsync($"bus-{Guid.NewGuid():N}"[..12]);
         foreach (var (router, client) in routers)
@@ -167,13 +118,11 @@ public sealed class RouterBehaviourTests : IAsyncLifetime
     [Fact]
     public async Task Every_router_reloads_on_AppRoutesChanged_over_RabbitMQ()
     {
-        var bus = new Dictionary<string, string?> { ["Bus:Transport"] = "RabbitMq", ["Bus:RabbitMq:Url"] = TestEnvironment.RabbitMq };
-        var instanceId = $"router-test-routes-{Guid.NewGuid():N}";
-        var (router, client) = await StartRouterAsync(bus, b => b.Services.AddPlatformBus(b.Configuration, x => x.AddRouterConsumers(instanceId)));
+        var (router, client) = await StartRouterAsync([]);
         var name = $"routes-{Guid.NewGuid():N}"[..14];
         Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, $"{name}.apps.localhost"));
 
-        var (appId, host) = await AddAppAsync(name);
+        var (appId, _, host) = await fixture.AddAppNamedAsync(name);
         await router.Services.GetRequiredService<IPublishEndpoint>().Publish(new AppRoutesChanged(appId, DateTimeOffset.UtcNow));
 
         await Eventually.ReturnsAsync(() => StatusAsync(client, host), s => s == HttpStatusCode.ServiceUnavailable, "the new route to be known");

@@ -1,32 +1,44 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.Data;
+using Platform.Bus;
 using Platform.Data.Entities;
 using Platform.TestSupport;
 
 namespace Platform.Router.Tests;
 
 /// <summary>
-/// A fresh database and a router host running against it, as platd would run the role (AddPlatformRouter
-/// plus the hosted services it registers), listening on a random loopback port.
+/// What a router needs around it, real: a fresh database, a RabbitMQ virtual host of its own, and the API role over
+/// them (it serves the route table snapshot and stores the access lines routers ship); plus a router host started as platd runs the role
+/// (AddPlatformRouter, its hosted services and bus consumers), listening on a random loopback port. Tests that need
+/// other router settings start more routers with <see cref="StartRouterAsync"/>; all are stopped on dispose.
 /// </summary>
 public sealed class RouterFixture : IAsyncLifetime
 {
     private TestDatabase _database = null!;
+    private TestRabbitMq _rabbit = null!;
+    private readonly List<IHost> _routers = [];
     private IHost _host = null!;
 
-    public IDbContextFactory<PlatformDbContext> Contexts { get; private set; } = null!;
+    public TestApi Api { get; private set; } = null!;
+    public IDbContextFactory<PlatformDbContext> Contexts => Api.Contexts;
     public RouteTableLoader Loader { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public string RouterUrl { get; private set; } = "";
+    /// <summary>The fixture router's plain HTTP/2 (prior knowledge) endpoint, Router:H2cUrl.</summary>
+    public string RouterH2cUrl { get; private set; } = "";
+    public string RabbitMqUrl => _rabbit.Url;
+    /// <summary>The router credential the fixture's API wants (Api:RouterToken) and its routers present (Router:ApiToken).</summary>
+    public string RouterToken { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+    public IServiceProvider RouterServices => _host.Services;
 
-    /// <summary>Settings a subclass-free fixture can't vary; tests that need others build their own with <see cref="StartRouterAsync"/>.</summary>
+    /// <summary>Settings of the fixture's router; tests that need others start their own with <see cref="StartRouterAsync"/>.</summary>
     public static Dictionary<string, string?> DefaultSettings => new()
     {
         ["Router:Url"] = "http://127.0.0.1:0",
+        ["Router:H2cUrl"] = "http://127.0.0.1:0",
         // Only explicit reloads change the table here, so tests prove RequestReload works.
         ["Router:ResyncSeconds"] = "3600",
         ["Router:PassiveHealthReactivationSeconds"] = "600",
@@ -35,42 +47,53 @@ public sealed class RouterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _database = await TestDatabase.CreateAsync();
-        await using (var db = CreateContextFactory(_database.ConnectionString).CreateDbContext())
-            await db.Database.MigrateAsync();
-        (_host, Client, RouterUrl) = await StartRouterAsync(_database.ConnectionString, DefaultSettings);
-        Contexts = _host.Services.GetRequiredService<IDbContextFactory<PlatformDbContext>>();
+        _rabbit = await TestRabbitMq.CreateAsync();
+        Api = await TestApi.StartAsync(_database.ConnectionString, _rabbit.Url,
+            new Dictionary<string, string?> { ["Api:RouterToken"] = RouterToken });
+        (_host, Client, RouterUrl) = await StartRouterAsync(DefaultSettings);
         Loader = _host.Services.GetRequiredService<RouteTableLoader>();
+        RouterH2cUrl = _host.Services.GetRequiredService<RouterHost>().Urls.Where(u => u.StartsWith("http://", StringComparison.Ordinal)).ElementAt(1);
     }
 
     public string ConnectionString => _database.ConnectionString;
 
-    public static async Task<(IHost Host, HttpClient Client, string Url)> StartRouterAsync(
-        string connectionString, Dictionary<string, string?> settings, Action<HostApplicationBuilder>? configure = null)
+    /// <summary>A router host on this fixture's database and bus; <paramref name="overrides"/> go over <see cref="DefaultSettings"/>.</summary>
+    public async Task<(IHost Host, HttpClient Client, string Url)> StartRouterAsync(
+        Dictionary<string, string?>? overrides = null, Action<HostApplicationBuilder>? configure = null)
     {
+        var settings = DefaultSettings;
+        settings["Bus:Transport"] = "RabbitMq";
+        settings["Bus:RabbitMq:Url"] = _rabbit.Url;
+        settings["Router:ApiUrl"] = Api.Url;
+        settings["Router:ApiToken"] = RouterToken;
+        foreach (var (k, v) in overrides ?? []) settings[k] = v;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [], DisableDefaults = true });
         builder.Configuration.AddInMemoryCollection(settings);
-        builder.Services.AddDbContextFactory<PlatformDbContext>(o => o.UseNpgsql(connectionString));
+        // No database here: the router loads its table from the API, as on the internet edge.
         builder.Services.AddPlatformRouter(builder.Configuration);
+        var instanceId = $"router-test-{Guid.NewGuid():N}";
+        builder.Services.AddPlatformBus(builder.Configuration, x => x.AddRouterConsumers(instanceId));
         configure?.Invoke(builder);
         var host = builder.Build();
         await host.StartAsync();
-        var url = host.Services.GetRequiredService<RouterHost>().Urls.Single();
+        _routers.Add(host);
+        var url = host.Services.GetRequiredService<RouterHost>().Urls.First(u => u.StartsWith("http://", StringComparison.Ordinal));
         var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = new Uri(url) };
         return (host, client, url);
     }
 
-    private static PooledDbContextFactory<PlatformDbContext> CreateContextFactory(string cs) =>
-        new(new DbContextOptionsBuilder<PlatformDbContext>().UseNpgsql(cs).Options);
+    /// <summary>An app with the route NAME.apps.localhost (unique per call: NAME is the prefix and 8 random hex digits).</summary>
+    public Task<(Guid AppId, string Name, string Host)> AddAppAsync(string prefix, string path = "", string protocol = "http1") =>
+        AddAppNamedAsync($"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)], path, protocol);
 
-    /// <summary>An app with the route NAME.apps.localhost (unique per call).</summary>
-    public async Task<(Guid AppId, string Name, string Host)> AddAppAsync(string prefix, string path = "")
+    /// <summary>An app named exactly <paramref name="name"/> with the route NAME.apps.localhost.</summary>
+    public async Task<(Guid AppId, string Name, string Host)> AddAppNamedAsync(string name, string path = "", string protocol = "http1")
     {
-        var name = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)];
         var host = $"{name}.apps.localhost";
         var appId = Guid.NewGuid();
         await using var db = await Contexts.CreateDbContextAsync();
         db.Apps.Add(new AppEntity { Id = appId, Name = name, State = AppStates.Started, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
-        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = appId, Host = host, Path = path, CreatedAt = DateTimeOffset.UtcNow });
+        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), AppId = appId, Host = host, Path = path, Protocol = protocol, CreatedAt = DateTimeOffset.UtcNow });
         await db.SaveChangesAsync();
         return (appId, name, host);
     }
@@ -120,8 +143,13 @@ public sealed class RouterFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Client.Dispose();
-        await _host.StopAsync();
-        _host.Dispose();
+        foreach (var router in _routers)
+        {
+            await router.StopAsync();
+            router.Dispose();
+        }
+        if (Api is not null) await Api.DisposeAsync();
+        await _rabbit.DisposeAsync();
         await _database.DisposeAsync();
     }
 }

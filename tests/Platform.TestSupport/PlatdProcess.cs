@@ -24,6 +24,8 @@ public sealed record PlatdOptions
     public TestDatabase? Database { get; init; }
     /// <summary>The router's URL as the API tells users (a router in another platd of the test).</summary>
     public string? RouterUrl { get; init; }
+    /// <summary>For a platd that runs the router but not the API: the platd whose API serves its route table.</summary>
+    public PlatdProcess? Api { get; init; }
     public string? CellId { get; init; }
     public IDictionary<string, string>? Settings { get; init; }
 }
@@ -50,6 +52,8 @@ public sealed class PlatdProcess : IAsyncDisposable
     public string Bridge { get; }
     public TestDatabase? Database => _db;
     public string AdminPassword { get; private set; } = "";
+    /// <summary>The router credential of this platd's API (Api:RouterToken); routers of other platd processes present it.</summary>
+    public string RouterToken { get; }
     public string Log { get { lock (_log) return _log.ToString(); } }
     /// <summary>The platd process's id (changes with <see cref="RestartAsync"/>).</summary>
     public int Pid => _process.Id;
@@ -57,8 +61,9 @@ public sealed class PlatdProcess : IAsyncDisposable
     public string SandboxRoot => _args.TryGetValue("Sandbox:Root", out var root) ? root : Path.Combine(DataDir, "sandbox");
 
     private PlatdProcess(string? roles, Dictionary<string, string> args, TestDatabase? db, bool ownsDb,
-        string apiUrl, string routerUrl, string dataDir, string cellId, string bridge)
+        string apiUrl, string routerUrl, string dataDir, string cellId, string bridge, string routerToken)
     {
+        RouterToken = routerToken;
         _roles = roles;
         _args = args;
         Bridge = bridge;
@@ -101,7 +106,10 @@ public sealed class PlatdProcess : IAsyncDisposable
     {
         var roles = options.Roles;
         var hasApi = roles is null || roles.Split(',').Any(r => r.Trim() is "api" or "all");
-        var needsDb = roles is null || roles.Split(',').Any(r => r.Trim() is "api" or "scheduler" or "router" or "all");
+        var needsDb = roles is null || roles.Split(',').Any(r => r.Trim() is "api" or "scheduler" or "all");
+        var runsRouter = roles is null || roles.Split(',').Any(r => r.Trim() is "router" or "all");
+        if (runsRouter && !hasApi && options.Api is null)
+            throw new ArgumentException("a platd that runs the router without the API needs the platd whose API it loads routes from", nameof(options));
         if (roles is not null && string.IsNullOrEmpty(options.RabbitMqUrl))
             throw new ArgumentException("a platd with --roles needs a RabbitMQ URL (the in-memory bus is one process only)", nameof(options));
         var ownsDb = needsDb && options.Database is null;
@@ -127,6 +135,14 @@ public sealed class PlatdProcess : IAsyncDisposable
             ["Sandbox:Network:Subnet"] = $"10.{octet}.0.0/16",
         };
         if (db is not null) args["ConnectionStrings:Platform"] = db.ConnectionString;
+        var routerToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        if (hasApi) args["Api:RouterToken"] = routerToken;
+        if (runsRouter && options.Api is { } control)
+        {
+            // The router loads its table from that platd's API, with that API's router credential.
+            args["Router:ApiUrl"] = control.ApiUrl;
+            args["Router:ApiToken"] = control.RouterToken;
+        }
         if (roles is not null)
         {
             // What --dev would set, for a platd that is one of several.
@@ -145,7 +161,7 @@ public sealed class PlatdProcess : IAsyncDisposable
         args["Sandbox:Network:HostPortRangeEnd"] = (firstPort + 99).ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (k, v) in options.Settings ?? new Dictionary<string, string>()) args[k] = v;
 
-        var platd = new PlatdProcess(roles, args, db, ownsDb, api, router, dataDir, cellId, args["Sandbox:Network:Bridge"]);
+        var platd = new PlatdProcess(roles, args, db, ownsDb, api, router, dataDir, cellId, args["Sandbox:Network:Bridge"], routerToken);
         try
         {
             await platd.LaunchAsync();

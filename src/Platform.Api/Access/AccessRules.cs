@@ -21,6 +21,12 @@ public sealed record AnyUserAccess : AccessRule;
 /// <summary>Platform admins only (orgs, users, org quotas, cells).</summary>
 public sealed record AdminAccess : AccessRule;
 
+/// <summary>
+/// The platform's own routers, with their credential (Api:RouterToken), not a user's token: the endpoint checks it
+/// itself, and every user, admins included, gets 401 there.
+/// </summary>
+public sealed record RouterCredentialAccess : AccessRule;
+
 /// <summary>A caller with a role in the org of the route's {org} that allows <see cref="Action"/>.</summary>
 public sealed record OrgAccessRule(OrgAction Action) : AccessRule;
 
@@ -46,6 +52,10 @@ public static class AccessRuleExtensions
         endpoint.AllowAnonymous().WithMetadata(new AnonymousAccess());
 
     public static RouteHandlerBuilder AnyUser(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new AnyUserAccess());
+
+    /// <summary>Outside the user-token policy: the endpoint checks the router credential itself.</summary>
+    public static RouteHandlerBuilder RouterOnly(this RouteHandlerBuilder endpoint) =>
+        endpoint.AllowAnonymous().WithMetadata(new RouterCredentialAccess());
 
     public static RouteHandlerBuilder AdminOnly(this RouteHandlerBuilder endpoint) =>
         endpoint.WithMetadata(new AdminAccess()).AddEndpointFilter(async (context, next) =>

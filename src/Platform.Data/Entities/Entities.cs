@@ -233,6 +233,11 @@ public sealed class RouteEntity
     public Guid AppId { get; set; }
     public required string Host { get; set; }
     public string Path { get; set; } = "";
+    /// <summary>
+    /// How routers speak to the app's instances for this route: "http1" (HTTP/1.1, the default) or "http2" (HTTP/2
+    /// with prior knowledge, for gRPC and other HTTP/2 apps), as Cloud Foundry's <c>--app-protocol</c>.
+    /// </summary>
+    public string Protocol { get; set; } = "http1";
     public DateTimeOffset CreatedAt { get; set; }
 }
 

@@ -514,6 +514,12 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Protocol")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("http1");
+
                     b.Property<Guid>("SpaceId")
                         .HasColumnType("uuid");
 
