@@ -64,6 +64,7 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.ToTable("apps");
             e.HasIndex(x => new { x.SpaceId, x.Name }).IsUnique();
             e.Property(x => x.AllowSsh).HasDefaultValue(true);
+            e.Property(x => x.HealthCheckType).HasDefaultValue(Platform.Contracts.HealthChecks.Port);
             e.Property(x => x.Name).HasMaxLength(63);
             e.Property(x => x.Env).HasColumnType("jsonb").HasConversion(
                 v => JsonSerializer.Serialize(v, Json),

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using Platform.Contracts;
 using Platform.Contracts.Messages;
 using Platform.Data;
 using Platform.Data.Entities;
@@ -108,7 +109,8 @@ public sealed class Converger(
                 instance.Id, app.Id, app.Name, start.Index, start.CellId, droplet.Id,
                 new DropletSpec(droplet.Layers.ToList(), command),
                 app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env), app.Volumes.ToList(),
-                spaces.GetValueOrDefault(app.SpaceId)),
+                spaces.GetValueOrDefault(app.SpaceId),
+                new HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds)),
                 Queues.Cell(start.CellId));
         }
     }

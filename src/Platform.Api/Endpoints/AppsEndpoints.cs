@@ -70,6 +70,8 @@ public static class AppsEndpoints
         if (error is not null) return ApiProblems.BadRequest(error);
         if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
         if (EnvRules.Check(body.Env) is { } envError) return ApiProblems.BadRequest(envError);
+        if (HealthChecks.Check(body.HealthCheckType, body.HealthCheckEndpoint, body.HealthCheckTimeout) is { } healthError)
+            return ApiProblems.BadRequest(healthError);
         if (await CellCapacity.CheckAsync(db, sizes!.MemoryMb ?? 256, sizes.DiskMb ?? 1024, ct) is { } tooBig)
             return ApiProblems.Unprocessable("Too large for any cell", tooBig);
         var name = body.Name!;
@@ -88,6 +90,9 @@ public static class AppsEndpoints
             DiskMb = sizes.DiskMb ?? 1024,
             Buildpack = NullIfEmpty(body.Buildpack),
             Command = NullIfEmpty(body.Command),
+            HealthCheckType = body.HealthCheckType ?? (body.HealthCheckEndpoint is not null ? HealthChecks.Http : HealthChecks.Port),
+            HealthCheckEndpoint = NullIfEmpty(body.HealthCheckEndpoint),
+            HealthCheckTimeoutSeconds = body.HealthCheckTimeout,
             Env = body.Env ?? new(),
             Volumes = NormalizeVolumes(body.Volumes) ?? new(),
             CreatedAt = now,
@@ -160,6 +165,18 @@ public static class AppsEndpoints
         if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
         if (body.Command is not null) { app.Command = NullIfEmpty(body.Command); changes.Add("command"); }
         if (body.Env is not null) { app.Env = body.Env; changes.Add("env"); }
+        if (body.HealthCheckType is not null || body.HealthCheckEndpoint is not null || body.HealthCheckTimeout is not null)
+        {
+            var type = body.HealthCheckType ?? (body.HealthCheckEndpoint is not null ? HealthChecks.Http : app.HealthCheckType);
+            var endpoint = type == HealthChecks.Http ? body.HealthCheckEndpoint ?? app.HealthCheckEndpoint : null;
+            var timeout = body.HealthCheckTimeout ?? app.HealthCheckTimeoutSeconds;
+            if (HealthChecks.Check(type, endpoint, timeout) is { } healthError) return ApiProblems.BadRequest(healthError);
+            if (type != app.HealthCheckType || endpoint != app.HealthCheckEndpoint || timeout != app.HealthCheckTimeoutSeconds)
+            {
+                (app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds) = (type, endpoint, timeout);
+                changes.Add($"health check {type}{(endpoint is null ? "" : " " + endpoint)}{(timeout is { } t ? $" {t}s" : "")}");
+            }
+        }
         // Like env, new volumes reach instances started from now on (plat restart).
         if (NormalizeVolumes(body.Volumes) is { } volumes && !volumes.SequenceEqual(app.Volumes))
         {

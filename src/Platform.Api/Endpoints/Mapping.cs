@@ -23,7 +23,8 @@ internal static class Mapping
 
     public static AppResponse ToResponse(AppEntity app, IReadOnlyList<string> routes, int running, string? detected, DateTimeOffset? lastUpload) =>
         new(app.Id, app.Name, app.State, app.Instances, app.MemoryMb, app.DiskMb, app.Buildpack, app.Command,
-            routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload, app.Volumes);
+            routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload, app.Volumes,
+            new Platform.Contracts.HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds));
 
     public static InstanceResponse ToResponse(InstanceEntity i) => ToResponse(i, null);
 

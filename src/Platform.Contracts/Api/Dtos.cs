@@ -15,7 +15,10 @@ public sealed record AppRequest(
     string? Buildpack = null,
     string? Command = null,
     Dictionary<string, string>? Env = null,
-    List<Platform.Contracts.VolumeMount>? Volumes = null);
+    List<Platform.Contracts.VolumeMount>? Volumes = null,
+    string? HealthCheckType = null,
+    string? HealthCheckEndpoint = null,
+    int? HealthCheckTimeout = null);
 
 /// <summary>Body of POST /v1/apps/{name}/scale.</summary>
 public sealed record ScaleRequest(int? Instances = null, string? Memory = null, string? Disk = null);
@@ -36,7 +39,8 @@ public sealed record AppResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastUploadedAt = null,
-    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null);
+    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
+    Platform.Contracts.HealthCheck? HealthCheck = null);
 
 public sealed record InstanceResponse(
     Guid Id,

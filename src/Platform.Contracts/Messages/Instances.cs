@@ -17,7 +17,8 @@ public sealed record StartInstance(
     int DiskMb,
     Dictionary<string, string> Env,
     IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
-    InstanceSpace? Space = null);
+    InstanceSpace? Space = null,
+    Platform.Contracts.HealthCheck? HealthCheck = null);
 
 /// <summary>The space an instance's app belongs to, and its org.</summary>
 public sealed record InstanceSpace(Guid SpaceId, string SpaceName, Guid OrgId, string OrgName);

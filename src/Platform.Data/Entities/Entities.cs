@@ -75,6 +75,12 @@ public sealed class AppEntity
     public int DiskMb { get; set; } = 1024;
     public string? Buildpack { get; set; }
     public string? Command { get; set; }
+    /// <summary><see cref="Platform.Contracts.HealthChecks"/>: port (default), http or process.</summary>
+    public string HealthCheckType { get; set; } = Platform.Contracts.HealthChecks.Port;
+    /// <summary>The path an http health check GETs (default "/").</summary>
+    public string? HealthCheckEndpoint { get; set; }
+    /// <summary>Seconds an instance has to pass its check after start; null: the cell's default.</summary>
+    public int? HealthCheckTimeoutSeconds { get; set; }
     public Dictionary<string, string> Env { get; set; } = new();
     /// <summary>Named persistent volumes mounted into every instance (see Platform.Contracts.Volumes).</summary>
     public List<VolumeMount> Volumes { get; set; } = new();

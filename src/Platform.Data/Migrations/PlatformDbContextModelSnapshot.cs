@@ -52,6 +52,18 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb");
 
+                    b.Property<string>("HealthCheckEndpoint")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("HealthCheckTimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HealthCheckType")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text")
+                        .HasDefaultValue("port");
+
                     b.Property<int>("Instances")
                         .HasColumnType("integer");
 
