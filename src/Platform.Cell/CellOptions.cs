@@ -16,8 +16,14 @@ public sealed class CellOptions
     public int MaxInstances { get; set; } = 100;
     public int HeartbeatSeconds { get; set; } = 5;
 
-    /// <summary>How long an instance has to start listening on its port before it counts as crashed.</summary>
+    /// <summary>How long an instance has to pass its health check after start, unless its app sets a timeout.</summary>
     public int HealthCheckTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Time between liveness checks of a RUNNING instance (its app's port or http health check).</summary>
+    public double LivenessIntervalSeconds { get; set; } = 5;
+
+    /// <summary>Failed liveness checks in a row that take an instance down as crashed ("health check failed").</summary>
+    public int LivenessFailures { get; set; } = 2;
 
     /// <summary>Time between SIGTERM and SIGKILL when an instance is stopped.</summary>
     public int StopGraceSeconds { get; set; } = 10;

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Platform.Cell.Health;
+using Platform.Contracts;
 using Platform.Contracts.Messages;
 using Platform.Sandbox;
 
@@ -253,7 +254,7 @@ public sealed class InstanceManager(
 
     private async Task ProbeThenSuperviseAsync(Instance instance, RunningContainer container)
     {
-        var healthy = await IsListeningAsync(container, instance.StartCancel.Token);
+        var healthy = await PassesCheckAsync(instance, container, instance.StartCancel.Token);
         // The first heartbeat reports it RUNNING, as before the restart.
         if (healthy) Change(instance, InstanceState.Running);
         logger.LogInformation("re-adopted instance {InstanceId} of app {App} (index {Index}, pid {Pid}, {State})",
@@ -325,7 +326,7 @@ public sealed class InstanceManager(
             instance.Address = $"{container.IpAddress}:{_options.AppPort}";
             instance.HostAddress = container.HostPort is { } hp ? $"{_options.Host}:{hp}" : null;
             logs.Write(start.AppId, "CELL", start.Index, "OUT",
-                $"Started process (pid {container.Pid}) with {sandbox.RuntimeName}; waiting for port {_options.AppPort}");
+                $"Started process (pid {container.Pid}) with {sandbox.RuntimeName}; waiting for its {(start.HealthCheck ?? HealthProbe.Default).Type} health check");
             await SuperviseAsync(instance, container, healthy: false);
         }
         catch (OperationCanceledException) when (instance.Stopping || _released)
@@ -342,23 +343,36 @@ public sealed class InstanceManager(
         }
     }
 
-    /// <summary>Health-checks the instance until it listens (unless it already does), then waits for its end.</summary>
+    /// <summary>
+    /// Health-checks the instance until it passes its check (readiness: RUNNING, and so routed, only then), unless it
+    /// passed already, then keeps checking it every Cell:LivenessIntervalSeconds until it ends: an instance that fails
+    /// its check Cell:LivenessFailures times in a row is taken down as crashed ("health check failed: ..."), which takes it
+    /// out of the routes at once and lets the scheduler replace it.
+    /// </summary>
     private async Task SuperviseAsync(Instance instance, RunningContainer container, bool healthy)
     {
         var start = instance.Start;
+        var check = start.HealthCheck ?? HealthProbe.Default;
+        var ct = instance.StartCancel.Token;
         try
         {
             if (!healthy)
             {
-                healthy = await WaitForPortAsync(container, instance.StartCancel.Token);
+                healthy = await WaitUntilHealthyAsync(instance, container, check, ct);
                 if (healthy)
                 {
                     var running = Change(instance, InstanceState.Running);
-                    logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: listening on {instance.Address}");
+                    logs.Write(start.AppId, "CELL", start.Index, "OUT", $"Container became healthy: {check.Type} health check passed on {instance.Address}");
                     await dispatcher.DispatchAsync(running, null, CancellationToken.None);
                 }
             }
 
+            if (healthy && check.Type != HealthChecks.Process && await WatchLivenessAsync(container, check, ct) is { } failure)
+            {
+                if (instance.Stopping) return;
+                await CrashAsync(instance, "health check failed: " + failure, null);
+                return;
+            }
             var exit = await container.Exited;
             if (instance.Stopping) return;
             await CrashAsync(instance, healthy ? exit.ToString() : $"health check failed: {exit}", exit.ExitCode);
@@ -378,19 +392,43 @@ public sealed class InstanceManager(
         }
     }
 
-    /// <summary>One connection attempt: does the instance accept TCP connections on its port now?</summary>
-    private async Task<bool> IsListeningAsync(RunningContainer container, CancellationToken ct)
+    /// <summary>
+    /// Checks the running instance until it ends (null: it exited; its exit is reported as such) or fails its check
+    /// <see cref="CellOptions.LivenessFailures"/> times in a row (the last failure).
+    /// </summary>
+    private async Task<string?> WatchLivenessAsync(RunningContainer container, HealthCheck check, CancellationToken ct)
     {
-        if (container.IpAddress is null || container.Exited.IsCompleted) return false;
-        try
+        var interval = TimeSpan.FromSeconds(Math.Max(0.1, _options.LivenessIntervalSeconds));
+        var failures = 0;
+        while (true)
         {
-            using var tcp = new TcpClient();
-            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            attempt.CancelAfter(TimeSpan.FromSeconds(1));
-            await tcp.ConnectAsync(container.IpAddress, _options.AppPort, attempt.Token);
-            return true;
+            await Task.WhenAny(container.Exited, Task.Delay(interval, time, ct));
+            ct.ThrowIfCancellationRequested();
+            if (container.Exited.IsCompleted) return null;
+            var probe = await HealthProbe.CheckAsync(check, container.IpAddress, _options.AppPort, ct, HealthProbe.LivenessTimeout);
+            if (container.Exited.IsCompleted) return null;
+            if (probe.Healthy)
+            {
+                failures = 0;
+                continue;
+            }
+            if (++failures >= Math.Max(1, _options.LivenessFailures)) return probe.Failure;
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException) { return false; }
+    }
+
+    /// <summary>
+    /// Does the (adopted) instance pass its app's health check now? Three looks, so a loaded host's slow answer does not
+    /// make an instance that served a moment ago look as if it were still starting.
+    /// </summary>
+    private async Task<bool> PassesCheckAsync(Instance instance, RunningContainer container, CancellationToken ct)
+    {
+        var check = instance.Start.HealthCheck ?? HealthProbe.Default;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (container.IpAddress is null || container.Exited.IsCompleted) return false;
+            if ((await HealthProbe.CheckAsync(check, container.IpAddress, _options.AppPort, ct)).Healthy) return true;
+        }
+        return false;
     }
 
     private async Task CrashAsync(Instance instance, string reason, int? exitCode)
@@ -406,27 +444,23 @@ public sealed class InstanceManager(
         await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
     }
 
-    /// <summary>Port health check, as Cloud Foundry's default: healthy once the app accepts TCP connections.</summary>
-    private async Task<bool> WaitForPortAsync(RunningContainer container, CancellationToken ct)
+    /// <summary>
+    /// Readiness: probes every 50 ms until the check passes (true), the container exits (false), or the app's health
+    /// check timeout (else Cell:HealthCheckTimeoutSeconds) passes (HealthCheckTimeoutException naming the last failure).
+    /// </summary>
+    private async Task<bool> WaitUntilHealthyAsync(Instance instance, RunningContainer container, HealthCheck check, CancellationToken ct)
     {
-        var deadline = time.GetUtcNow().AddSeconds(_options.HealthCheckTimeoutSeconds);
+        var timeout = check.TimeoutSeconds ?? _options.HealthCheckTimeoutSeconds;
+        var deadline = time.GetUtcNow().AddSeconds(timeout);
+        string? failure = null;
         while (!container.Exited.IsCompleted)
         {
             ct.ThrowIfCancellationRequested();
-            try
-            {
-                using var tcp = new TcpClient();
-                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
-                attempt.CancelAfter(TimeSpan.FromSeconds(1));
-                await tcp.ConnectAsync(container.IpAddress!, _options.AppPort, attempt.Token);
-                return true;
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException && !ct.IsCancellationRequested)
-            {
-            }
+            var probe = await HealthProbe.CheckAsync(check, container.IpAddress, _options.AppPort, ct);
+            if (probe.Healthy) return !container.Exited.IsCompleted;
+            failure = probe.Failure;
             if (time.GetUtcNow() > deadline)
-                throw new HealthCheckTimeoutException(
-                    $"health check failed: nothing listened on port {_options.AppPort} within {_options.HealthCheckTimeoutSeconds} s");
+                throw new HealthCheckTimeoutException($"health check failed: {check.Type} health check did not pass within {timeout} s ({failure})");
             await Task.WhenAny(container.Exited, Task.Delay(TimeSpan.FromMilliseconds(50), time, ct));
         }
         return false;

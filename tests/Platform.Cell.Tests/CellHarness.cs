@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Platform.Blobstore;
 using Platform.Cell;
+using Platform.Contracts;
 using Platform.Contracts.Messages;
 using Platform.Sandbox;
 using Platform.Sandbox.Layers;
@@ -88,12 +89,13 @@ public sealed class CellHarness : IAsyncDisposable
     public Task<IReadOnlyList<string>> LayerDirectoriesAsync() =>
         new DropletLayers(Blobs, _cache).FetchAsync(Layers, CancellationToken.None);
 
-    public static async Task<CellHarness> CreateAsync(int healthCheckTimeoutSeconds = 30)
+    public static async Task<CellHarness> CreateAsync(int healthCheckTimeoutSeconds = 30, double livenessIntervalSeconds = 5)
     {
         var root = Path.Combine("/var/lib/platform/test", "cell-" + Guid.NewGuid().ToString("N")[..8]);
         var harness = new CellHarness(root, new CellOptions
         {
             Id = "cell-test", HealthCheckTimeoutSeconds = healthCheckTimeoutSeconds, StopGraceSeconds = 2,
+            LivenessIntervalSeconds = livenessIntervalSeconds,
         });
         await harness._logs.StartAsync(CancellationToken.None);
         harness.Layers = [await harness.PackAsync("base", BuildBase), await harness.PackAsync("app", BuildApp)];
@@ -104,10 +106,14 @@ public sealed class CellHarness : IAsyncDisposable
     {
         Directory.CreateDirectory(Path.Combine(dir, "bin"));
         File.Copy("/bin/busybox", Path.Combine(dir, "bin", "busybox"));
-        foreach (var applet in new[] { "sh", "sleep", "cat", "echo", "ls" })
+        foreach (var applet in new[] { "sh", "sleep", "cat", "echo", "ls", "mkdir", "rm" })
             File.CreateSymbolicLink(Path.Combine(dir, "bin", applet), "busybox");
         Directory.CreateDirectory(Path.Combine(dir, "etc"));
-        Directory.CreateDirectory(Path.Combine(dir, "tmp"));
+        // Sticky and world-writable, as a real /tmp: apps (uid 2000) write there. Set after creation: the umask applies to mkdir.
+        var tmp = Directory.CreateDirectory(Path.Combine(dir, "tmp")).FullName;
+        File.SetUnixFileMode(tmp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute | UnixFileMode.StickyBit);
     }
 
     private static void BuildApp(string dir)
@@ -129,9 +135,10 @@ public sealed class CellHarness : IAsyncDisposable
         return new LayerRef(blob.Digest, blob.Size, name);
     }
 
-    public StartInstance Start(string command, int index = 0, IReadOnlyList<LayerRef>? layers = null) =>
+    public StartInstance Start(string command, int index = 0, IReadOnlyList<LayerRef>? layers = null, HealthCheck? healthCheck = null) =>
         new(Guid.NewGuid(), Guid.NewGuid(), "cellapp", index, "cell-test", Guid.NewGuid(),
-            new DropletSpec(layers ?? Layers, command), 64, 256, new Dictionary<string, string> { ["GREETING"] = "hi" });
+            new DropletSpec(layers ?? Layers, command), 64, 256, new Dictionary<string, string> { ["GREETING"] = "hi" },
+            HealthCheck: healthCheck);
 
     public async Task<InstanceStateChanged> WaitForStateAsync(Guid instanceId, InstanceState state, TimeSpan? timeout = null)
     {
@@ -145,6 +152,18 @@ public sealed class CellHarness : IAsyncDisposable
             string.Join(", ", Dispatcher.States(instanceId).Select(s => $"{s.State} ({s.Reason})")));
     }
 
+    /// <summary>Waits until a log line the cell shipped matches (lines leave in batches every 200 ms).</summary>
+    public async Task WaitForLogAsync(Guid appId, Func<LogEntry, bool> match)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (Dispatcher.Logs(appId).Any(match)) return;
+            await Task.Delay(50);
+        }
+        throw new TimeoutException("log line not shipped; got:\n" + string.Join("\n", Dispatcher.Logs(appId).Select(e => $"[{e.Source}/{e.SourceIndex}] {e.Stream} {e.Text}")));
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Instances.StopAllAsync(CancellationToken.None);
@@ -154,4 +173,14 @@ public sealed class CellHarness : IAsyncDisposable
         try { Directory.Delete(_root, recursive: true); }
         catch (IOException) { }
     }
+}
+
+/// <summary>
+/// Test classes with a <see cref="CellHarness"/> run one after another: every harness uses the same bridge, subnet,
+/// iptables chains and host ports (its IP reservations are its own), so two at once would hand out the same addresses.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class CellHarnessCollection
+{
+    public const string Name = "cell harness";
 }

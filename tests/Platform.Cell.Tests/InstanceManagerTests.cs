@@ -6,6 +6,7 @@ using Platform.Contracts.Messages;
 namespace Platform.Cell.Tests;
 
 /// <summary>The cell's instance lifecycle against a real OCI runtime, overlay rootfs and network namespace.</summary>
+[Collection(CellHarnessCollection.Name)]
 public sealed class InstanceManagerTests : IAsyncLifetime
 {
     private CellHarness _cell = null!;
@@ -238,16 +239,7 @@ public sealed class InstanceManagerTests : IAsyncLifetime
         throw new TimeoutException("timed out waiting for " + what);
     }
 
-    private async Task WaitForLogAsync(Guid appId, Func<LogEntry, bool> match)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (_cell.Dispatcher.Logs(appId).Any(match)) return;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("log line not shipped; got:\n" + string.Join("\n", _cell.Dispatcher.Logs(appId).Select(e => $"[{e.Source}/{e.SourceIndex}] {e.Stream} {e.Text}")));
-    }
+    private Task WaitForLogAsync(Guid appId, Func<LogEntry, bool> match) => _cell.WaitForLogAsync(appId, match);
 
     private static IEnumerable<int> PidsInCgroupOf(Guid instanceId)
     {
