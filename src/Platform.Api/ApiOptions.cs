@@ -25,6 +25,9 @@ public sealed class ApiOptions
     /// <summary>Lifetime of a session token issued by POST /v1/tokens (plat login); plat logout revokes it sooner.</summary>
     public int TokenLifetimeDays { get; set; } = 30;
 
+    /// <summary>Revisions per app that keep their droplet for a rollback; older ones release it.</summary>
+    public int KeptRevisions { get; set; } = 5;
+
     /// <summary>Lifetime of an API token (plat create-token) made without --expires.</summary>
     public int ApiTokenLifetimeDays { get; set; } = 90;
 

@@ -42,6 +42,7 @@ public static class PlatformApiExtensions
         services.AddScoped<Access.RequestScope>();
         services.AddScoped<Access.QuotaPolicy>();
         services.AddScoped<Access.RoleAssignments>();
+        services.AddScoped<Deployments.DeploymentService>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
@@ -77,6 +78,7 @@ public static class PlatformApiExtensions
             .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
             .MapEnvEndpoints()
+            .MapDeploymentsEndpoints()
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
             .MapLogsEndpoints()

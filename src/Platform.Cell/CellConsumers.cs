@@ -9,8 +9,9 @@ public sealed class StartInstanceConsumer(InstanceManager instances) : IConsumer
         instances.StartAsync(context.Message, context.CancellationToken);
 }
 
+/// <summary>Starts the stop and returns: the instance drains and stops in the background, then is reported STOPPED.</summary>
 public sealed class StopInstanceConsumer(InstanceManager instances) : IConsumer<StopInstance>
 {
-    public Task Consume(ConsumeContext<StopInstance> context) =>
-        instances.StopAsync(context.Message, context.CancellationToken);
+    public async Task Consume(ConsumeContext<StopInstance> context) =>
+        await instances.BeginStopAsync(context.Message, context.CancellationToken);
 }

@@ -66,6 +66,8 @@ public sealed class InstanceManager(
         public volatile bool Stopping;
         public readonly CancellationTokenSource StartCancel = new();
         public Task? Run;
+        /// <summary>The stop in progress, once a StopInstance came.</summary>
+        public Task? Stop;
         public LogCheckpoint? Checkpoint;
     }
 
@@ -151,7 +153,16 @@ public sealed class InstanceManager(
         instance.Run = Task.Run(() => RunAsync(instance), CancellationToken.None);
     }
 
-    public async Task StopAsync(StopInstance stop, CancellationToken cancellationToken)
+    /// <summary>Stops the instance and waits until it is gone (reported STOPPED). Idempotent.</summary>
+    public async Task StopAsync(StopInstance stop, CancellationToken cancellationToken) =>
+        await (await BeginStopAsync(stop, cancellationToken)).WaitAsync(cancellationToken);
+
+    /// <summary>
+    /// Starts stopping the instance and returns the task that ends when it is gone: the bus consumer returns at once, so
+    /// a drain (<see cref="StopInstance.DrainMilliseconds"/>) and the SIGTERM grace period of one instance do not hold up
+    /// the commands for others. A second stop of the same instance gets the same task.
+    /// </summary>
+    public async Task<Task> BeginStopAsync(StopInstance stop, CancellationToken cancellationToken)
     {
         await RestoreAsync(cancellationToken);
         if (!_instances.TryGetValue(stop.InstanceId, out var instance))
@@ -160,14 +171,26 @@ public sealed class InstanceManager(
             await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.Zero, cancellationToken);
             await dispatcher.DispatchAsync(new InstanceStateChanged(stop.InstanceId, Guid.Empty, -1, _options.Id,
                 InstanceState.Stopped, null, null, stop.Reason, null, clock.Next(), time.GetUtcNow()), null, cancellationToken);
-            return;
+            return Task.CompletedTask;
         }
-        instance.Stopping = true;
-        instance.Reason = stop.Reason;
+        lock (_gate)
+        {
+            if (instance.Stop is { } stopping) return stopping;
+            instance.Stopping = true;
+            instance.Reason = stop.Reason;
+            return instance.Stop = Task.Run(() => StopCoreAsync(instance, stop), CancellationToken.None);
+        }
+    }
+
+    private async Task StopCoreAsync(Instance instance, StopInstance stop)
+    {
+        // Routers were told to drop it; let them, and let what is in flight finish, before SIGTERM.
+        if (stop.DrainMilliseconds > 0 && instance.State == InstanceState.Running)
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(stop.DrainMilliseconds, 60_000)), time, CancellationToken.None);
         await instance.StartCancel.CancelAsync();
-        await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.FromSeconds(_options.StopGraceSeconds), cancellationToken);
-        if (instance.Run is { } run) await run.WaitAsync(cancellationToken);
-        await dispatcher.DispatchAsync(Change(instance, InstanceState.Stopped), null, cancellationToken);
+        await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.FromSeconds(_options.StopGraceSeconds), CancellationToken.None);
+        if (instance.Run is { } run) await run;
+        await dispatcher.DispatchAsync(Change(instance, InstanceState.Stopped), null, CancellationToken.None);
         logs.Write(instance.Start.AppId, "CELL", instance.Start.Index, "OUT",
             $"Stopped app instance (index {instance.Start.Index}) with guid {instance.Start.InstanceId}");
     }
@@ -290,8 +313,10 @@ public sealed class InstanceManager(
     /// <summary>Stops every instance (cell shutdown).</summary>
     public async Task StopAllAsync(CancellationToken cancellationToken)
     {
+        var stops = new List<Task>();
         foreach (var i in _instances.Values.ToArray())
-            await StopAsync(new StopInstance(i.Start.InstanceId, _options.Id, "cell shutting down"), cancellationToken);
+            stops.Add(await BeginStopAsync(new StopInstance(i.Start.InstanceId, _options.Id, "cell shutting down"), cancellationToken));
+        await Task.WhenAll(stops).WaitAsync(cancellationToken);
     }
 
     private async Task RunAsync(Instance instance)

@@ -16,6 +16,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<QuotaEntity> Quotas => Set<QuotaEntity>();
     public DbSet<RoleAssignmentEntity> RoleAssignments => Set<RoleAssignmentEntity>();
     public DbSet<AppEntity> Apps => Set<AppEntity>();
+    public DbSet<RevisionEntity> Revisions => Set<RevisionEntity>();
+    public DbSet<DeploymentEntity> Deployments => Set<DeploymentEntity>();
     public DbSet<PackageEntity> Packages => Set<PackageEntity>();
     public DbSet<BuildEntity> Builds => Set<BuildEntity>();
     public DbSet<DropletEntity> Droplets => Set<DropletEntity>();
@@ -80,6 +82,31 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
                     (a, c) => a!.SequenceEqual(c!),
                     v => v.Aggregate(0, (h, m) => HashCode.Combine(h, m.GetHashCode())),
                     v => v.ToList()));
+        });
+        b.Entity<RevisionEntity>(e =>
+        {
+            e.ToTable("revisions");
+            e.HasIndex(x => new { x.AppId, x.Version }).IsUnique();
+            e.Property(x => x.Env).HasColumnType("jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, Json),
+                v => JsonSerializer.Deserialize<Dictionary<string, string>>(v, Json) ?? new(),
+                new ValueComparer<Dictionary<string, string>>(
+                    (a, c) => JsonSerializer.Serialize(a, Json) == JsonSerializer.Serialize(c, Json),
+                    v => JsonSerializer.Serialize(v, Json).GetHashCode(),
+                    v => new Dictionary<string, string>(v)));
+            e.Property(x => x.Volumes).HasColumnType("jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, Json),
+                v => JsonSerializer.Deserialize<List<VolumeMount>>(v, Json) ?? new(),
+                new ValueComparer<List<VolumeMount>>(
+                    (a, c) => a!.SequenceEqual(c!),
+                    v => v.Aggregate(0, (h, m) => HashCode.Combine(h, m.GetHashCode())),
+                    v => v.ToList()));
+        });
+        b.Entity<DeploymentEntity>(e =>
+        {
+            e.ToTable("deployments");
+            e.HasIndex(x => new { x.AppId, x.CreatedAt });
+            e.HasIndex(x => x.State);
         });
         b.Entity<PackageEntity>(e =>
         {

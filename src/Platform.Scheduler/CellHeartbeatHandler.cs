@@ -61,7 +61,11 @@ public sealed class CellHeartbeatHandler(
             row.UpdatedAt = now;
         }
         foreach (var (row, version) in plan.Seen) row.Reported = version;
-        foreach (var (row, reason, exitCode) in plan.Crashed) journal.RecordCrash(db, row, reason, exitCode, now);
+        foreach (var (row, reason, exitCode) in plan.Crashed)
+        {
+            journal.RecordCrash(db, row, reason, exitCode, now);
+            await InstanceJournal.CountDeploymentCrashAsync(db, row, cancellationToken);
+        }
         foreach (var row in plan.Deletes) db.Instances.Remove(row);
         foreach (var row in plan.StopResent) row.UpdatedAt = now;
         foreach (var stop in plan.Stops) db.AddToOutbox(stop, Queues.Cell(heartbeat.CellId));

@@ -17,6 +17,16 @@ public sealed record Unplaced(AppEntity App, int Index, string Reason);
 /// <summary>A crashed index waiting out its back-off.</summary>
 public sealed record BackingOff(AppEntity App, int Index, int Crashes, DateTimeOffset RestartAt);
 
+/// <summary>How an app's rollout stands after this pass: complete when every index runs a current instance and no outdated one is left.</summary>
+public sealed record RolloutStatus(AppEntity App, bool Complete);
+
+/// <summary>How a deployment rolls instances over: rolling (new first, at most MaxInFlight indexes at a time) or recreate.</summary>
+public sealed record Rollout(bool Recreate, int MaxInFlight)
+{
+    /// <summary>No deployment in progress: every index is replaced at once, each old instance once its new one runs.</summary>
+    public static readonly Rollout Steady = new(false, int.MaxValue);
+}
+
 /// <summary>What one convergence pass decided. Nothing here has happened yet.</summary>
 public sealed class ConvergencePlan
 {
@@ -27,6 +37,7 @@ public sealed class ConvergencePlan
     public List<PlannedDelete> Lost { get; } = [];
     public List<Unplaced> Unplaced { get; } = [];
     public List<BackingOff> BackingOff { get; } = [];
+    public List<RolloutStatus> Rollouts { get; } = [];
 
     public bool IsEmpty => Starts.Count + Stops.Count + Deletes.Count + Lost.Count == 0;
 }
@@ -45,14 +56,21 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
     /// <summary>Rows that still hold memory and a slot on their cell.</summary>
     private static bool HoldsResources(InstanceEntity i) => IsLive(i) || i.State == InstanceStates.Stopping;
 
+    /// <summary>
+    /// Whether the instance runs what the app should run now: the target revision of the app's current generation (a
+    /// restart makes a new generation) at the app's size. Apps from before revisions compare droplets.
+    /// </summary>
     private static bool IsCurrent(InstanceEntity i, AppEntity app) =>
-        i.DropletId == app.CurrentDropletId && i.MemoryMb == app.MemoryMb && i.DiskMb == app.DiskMb;
+        (app.TargetRevisionId is { } target ? i.RevisionId == target && i.Generation == app.Generation : i.DropletId == app.CurrentDropletId)
+        && i.MemoryMb == app.MemoryMb && i.DiskMb == app.DiskMb;
 
+    /// <param name="rollouts">The deployment in progress of each app that has one (others are <see cref="Rollout.Steady"/>).</param>
     public ConvergencePlan Plan(
         IReadOnlyCollection<AppEntity> apps,
         IReadOnlyCollection<InstanceEntity> instances,
         IReadOnlyCollection<CellEntity> cells,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        IReadOnlyDictionary<Guid, Rollout>? rollouts = null)
     {
         var plan = new ConvergencePlan();
         var loads = cells.Where(c => PlacementPolicy.IsAlive(c, now, options.CellTimeout))
@@ -101,8 +119,15 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             }
             foreach (var row in rows.Where(r => r.Index < 0 || r.Index >= app.Instances))
                 StopOrForget(plan, row, "scaled down");
-            for (var index = 0; index < app.Instances; index++)
-                ConvergeIndex(plan, app, index, rows.Where(r => r.Index == index).ToList(), loads, lostCrashCounts, now);
+            var rollout = rollouts?.GetValueOrDefault(app.Id) ?? Rollout.Steady;
+            var indexes = Enumerable.Range(0, app.Instances).Select(i => (Index: i, Rows: rows.Where(r => r.Index == i).ToList())).ToList();
+            // Indexes already being replaced (a current instance starting beside an outdated one) use up the budget.
+            var inFlight = indexes.Count(x => x.Rows.Any(r => r.State == InstanceStates.Starting && IsCurrent(r, app))
+                                              && x.Rows.Any(r => IsLive(r) && !IsCurrent(r, app)));
+            var complete = true;
+            foreach (var (index, indexRows) in indexes)
+                complete &= ConvergeIndex(plan, app, index, indexRows, loads, lostCrashCounts, now, rollout, ref inFlight);
+            plan.Rollouts.Add(new RolloutStatus(app, complete));
         }
         return plan;
     }
@@ -114,9 +139,11 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         // STOPPING: already on its way out; the cell's confirmation removes it.
     }
 
-    private void ConvergeIndex(
+    /// <summary>Plans one index; true when it runs a current instance and no outdated one (its part of the rollout is done).</summary>
+    private bool ConvergeIndex(
         ConvergencePlan plan, AppEntity app, int index, List<InstanceEntity> rows,
-        Dictionary<string, CellLoad> loads, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now)
+        Dictionary<string, CellLoad> loads, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now,
+        Rollout rollout, ref int inFlight)
     {
         var live = rows.Where(IsLive).ToList();
         var current = live.Where(r => IsCurrent(r, app))
@@ -127,15 +154,26 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         var outdated = live.Except(current).ToList();
         var crashed = rows.Where(r => r.State == InstanceStates.Crashed).ToList();
 
+        // Recreate: the old instances go first, all at once (the downtime this strategy accepts).
+        if (rollout.Recreate)
+            foreach (var old in outdated) plan.Stops.Add(new PlannedStop(old, "replaced (recreate)"));
+
         if (current.Count > 0)
         {
             var keep = current[0];
             foreach (var duplicate in current.Skip(1)) plan.Stops.Add(new PlannedStop(duplicate, "duplicate instance"));
-            if (keep.State == InstanceStates.Running)
+            // Rolling: an old instance goes once its replacement passed its health check (RUNNING).
+            if (keep.State == InstanceStates.Running && !rollout.Recreate)
                 foreach (var old in outdated) plan.Stops.Add(new PlannedStop(old, "replaced by an updated instance"));
             foreach (var row in crashed) plan.Deletes.Add(new PlannedDelete(row, "replaced"));
-            return;
+            // Done once it serves and nothing outdated is left (old ones stopped now are gone by the next pass).
+            return keep.State == InstanceStates.Running && outdated.Count == 0;
         }
+
+        // A replacement of a serving index waits for a free slot of the rollout; a missing index (new, scaled up,
+        // crashed) is placed at once.
+        var replacing = outdated.Count > 0 && !rollout.Recreate;
+        if (replacing && inFlight >= rollout.MaxInFlight) return false;
 
         var crashCount = lostCrashCounts.GetValueOrDefault((app.Id, index));
         if (crashed.Count > 0)
@@ -146,7 +184,7 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             if (now < restartAt)
             {
                 plan.BackingOff.Add(new BackingOff(app, index, crashesSoFar, restartAt));
-                return;
+                return false;
             }
             crashCount = crashesSoFar;
         }
@@ -155,10 +193,12 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         if (cell is null)
         {
             plan.Unplaced.Add(new Unplaced(app, index, placement.WhyUnplaced(loads.Values, app.MemoryMb, app.DiskMb)));
-            return;
+            return false;
         }
         cell.Add(app.Id, app.MemoryMb, app.DiskMb);
         plan.Starts.Add(new PlannedStart(app, index, cell.CellId, crashCount));
+        if (replacing) inFlight++;
         foreach (var row in crashed) plan.Deletes.Add(new PlannedDelete(row, "replaced"));
+        return false;
     }
 }

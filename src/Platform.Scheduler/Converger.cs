@@ -18,6 +18,7 @@ public sealed class Converger(
     ConvergencePlanner planner,
     InstanceJournal journal,
     TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<SchedulerOptions> options,
     ILogger<Converger> logger)
 {
     // Indices already reported as unplaceable, so the user hears it once, not every pass. Per process:
@@ -35,19 +36,25 @@ public sealed class Converger(
         var apps = await db.Apps.ToListAsync(cancellationToken);
         var instances = await db.Instances.ToListAsync(cancellationToken);
         var cells = await db.Cells.ToListAsync(cancellationToken);
-        var plan = planner.Plan(apps, instances, cells, now);
+        var deployments = await db.Deployments.Where(d => d.State == DeploymentStates.Deploying).ToListAsync(cancellationToken);
+        var rollouts = deployments.GroupBy(d => d.AppId).ToDictionary(g => g.Key, g => g.OrderByDescending(d => d.CreatedAt).First());
+        var plan = planner.Plan(apps, instances, cells, now,
+            rollouts.ToDictionary(kv => kv.Key, kv => new Rollout(kv.Value.Strategy == DeploymentStrategies.Recreate, Math.Max(1, kv.Value.MaxInFlight))));
 
         await ApplyStartsAsync(db, plan.Starts, now, cancellationToken);
         foreach (var stop in plan.Stops)
         {
-            // Drain: routers drop a RUNNING instance (they route RUNNING rows only) before its cell stops it.
-            if (stop.Instance.State == InstanceStates.Running)
-                db.AddToOutbox(new AppRoutesChanged(stop.Instance.AppId, now));
+            // Drain: routers drop a RUNNING instance (they route RUNNING rows only) now, and its cell waits
+            // Scheduler:DrainSeconds before it sends SIGTERM, so no new request reaches an instance about to go.
+            var serving = stop.Instance.State == InstanceStates.Running;
+            if (serving) db.AddToOutbox(new AppRoutesChanged(stop.Instance.AppId, now));
             stop.Instance.State = InstanceStates.Stopping;
             stop.Instance.Reason = stop.Reason;
             stop.Instance.UpdatedAt = now;
-            db.AddToOutbox(new StopInstance(stop.Instance.Id, stop.Instance.CellId, stop.Reason), Queues.Cell(stop.Instance.CellId));
+            db.AddToOutbox(new StopInstance(stop.Instance.Id, stop.Instance.CellId, stop.Reason,
+                serving ? (int)(options.Value.DrainSeconds * 1000) : 0), Queues.Cell(stop.Instance.CellId));
         }
+        AdvanceDeployments(db, plan, rollouts, now);
         foreach (var delete in plan.Deletes) db.Instances.Remove(delete.Instance);
         foreach (var lost in plan.Lost)
         {
@@ -67,10 +74,45 @@ public sealed class Converger(
         return plan;
     }
 
+    /// <summary>
+    /// A deployment is DEPLOYED once its app runs the target everywhere and nothing outdated is left; it FAILS when the
+    /// new revision's instances crashed Scheduler:DeploymentMaxCrashes times: the app goes back to the previous revision,
+    /// whose instances kept serving.
+    /// </summary>
+    private void AdvanceDeployments(PlatformDbContext db, ConvergencePlan plan, Dictionary<Guid, DeploymentEntity> rollouts, DateTimeOffset now)
+    {
+        foreach (var status in plan.Rollouts)
+        {
+            if (!rollouts.TryGetValue(status.App.Id, out var deployment)) continue;
+            var app = status.App;
+            if (deployment.Crashes >= options.Value.DeploymentMaxCrashes && deployment.PreviousRevisionId is { } previous)
+            {
+                deployment.State = DeploymentStates.Failed;
+                deployment.Reason = $"new instances crashed {deployment.Crashes} times: back to the previous revision";
+                deployment.UpdatedAt = now;
+                app.TargetRevisionId = previous;
+                app.Generation = deployment.PreviousGeneration;
+                journal.AddEvent(db, app.Id, app.SpaceId, "app.deploy-failed", deployment.Reason, now);
+                db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+            }
+            else if (status.Complete && app.TargetRevisionId == deployment.RevisionId && app.Generation == deployment.Generation)
+            {
+                deployment.State = DeploymentStates.Deployed;
+                deployment.UpdatedAt = now;
+                journal.AddEvent(db, app.Id, app.SpaceId, "app.deployed", $"{deployment.Strategy} deployment complete", now);
+            }
+        }
+    }
+
     private async Task ApplyStartsAsync(PlatformDbContext db, List<PlannedStart> starts, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (starts.Count == 0) return;
-        var dropletIds = starts.Select(s => s.App.CurrentDropletId!.Value).Distinct().ToList();
+        // What a new instance runs: its app's target revision (what is deployed or being rolled out), or for an app
+        // from before revisions, its current droplet and settings.
+        var revisionIds = starts.Where(s => s.App.TargetRevisionId != null).Select(s => s.App.TargetRevisionId!.Value).Distinct().ToList();
+        var revisions = await db.Revisions.Where(r => revisionIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, cancellationToken);
+        var dropletIds = starts.Select(s => s.App.TargetRevisionId is { } r && revisions.TryGetValue(r, out var rev) ? rev.DropletId : s.App.CurrentDropletId!.Value)
+            .Distinct().ToList();
         var droplets = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, cancellationToken);
         var spaceIds = starts.Select(s => s.App.SpaceId).Distinct().ToList();
         var spaces = await (
@@ -81,9 +123,11 @@ public sealed class Converger(
         foreach (var start in starts)
         {
             var app = start.App;
-            if (!droplets.TryGetValue(app.CurrentDropletId!.Value, out var droplet))
+            var revision = app.TargetRevisionId is { } r ? revisions.GetValueOrDefault(r) : null;
+            var dropletId = revision?.DropletId ?? app.CurrentDropletId!.Value;
+            if (!droplets.TryGetValue(dropletId, out var droplet))
             {
-                logger.LogError("App {App} points at droplet {Droplet}, which does not exist; not starting it", app.Name, app.CurrentDropletId);
+                logger.LogError("App {App} should run droplet {Droplet}, which does not exist; not starting it", app.Name, dropletId);
                 continue;
             }
             var instance = new InstanceEntity
@@ -94,23 +138,29 @@ public sealed class Converger(
                 Index = start.Index,
                 CellId = start.CellId,
                 DropletId = droplet.Id,
+                RevisionId = revision?.Id,
+                Generation = app.Generation,
                 MemoryMb = app.MemoryMb,
                 DiskMb = app.DiskMb,
-                ConfigDigest = AppConfig.Digest(app),
                 State = InstanceStates.Starting,
                 CrashCount = start.CrashCount,
                 CreatedAt = now,
                 UpdatedAt = now,
             };
             db.Instances.Add(instance);
+            var env = revision?.Env ?? app.Env;
+            var customCommand = revision is null ? app.Command : revision.Command;
+            var volumes = revision?.Volumes ?? app.Volumes;
+            var health = revision is null
+                ? new HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds)
+                : new HealthCheck(revision.HealthCheckType, revision.HealthCheckEndpoint, revision.HealthCheckTimeoutSeconds);
             // A -c command set on the app after staging overrides the droplet's.
-            var command = string.IsNullOrWhiteSpace(app.Command) ? droplet.StartCommand : app.Command;
+            var command = string.IsNullOrWhiteSpace(customCommand) ? droplet.StartCommand : customCommand;
             db.AddToOutbox(new StartInstance(
                 instance.Id, app.Id, app.Name, start.Index, start.CellId, droplet.Id,
                 new DropletSpec(droplet.Layers.ToList(), command),
-                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(app.Env), app.Volumes.ToList(),
-                spaces.GetValueOrDefault(app.SpaceId),
-                new HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds)),
+                app.MemoryMb, app.DiskMb, new Dictionary<string, string>(env), volumes.ToList(),
+                spaces.GetValueOrDefault(app.SpaceId), health),
                 Queues.Cell(start.CellId));
         }
     }

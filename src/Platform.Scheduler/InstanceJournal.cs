@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Platform.Data;
 using Platform.Data.Entities;
 
@@ -22,6 +23,14 @@ public sealed class InstanceJournal(CrashPolicy crashes)
         AddEvent(db, instance.AppId, instance.SpaceId, "app.crash", $"instance {instance.Index} crashed: {description}", at);
         AddLogLine(db, instance.AppId, instance.Index, "ERR", $"Instance {instance.Index} crashed: {description}", at);
     }
+
+    /// <summary>
+    /// A crash of an instance a deployment in progress started (its generation) counts against that deployment: too many
+    /// and it fails (Converger). Runs in the caller's transaction.
+    /// </summary>
+    public static Task CountDeploymentCrashAsync(PlatformDbContext db, InstanceEntity instance, CancellationToken ct) =>
+        db.Deployments.Where(d => d.AppId == instance.AppId && d.State == DeploymentStates.Deploying && d.Generation == instance.Generation)
+            .ExecuteUpdateAsync(s => s.SetProperty(d => d.Crashes, d => d.Crashes + 1), ct);
 
     public void AddEvent(PlatformDbContext db, Guid appId, Guid spaceId, string type, string description, DateTimeOffset at) =>
         db.AddEvent(EventSubject.App(appId, spaceId), type, Actor, description, at);

@@ -48,6 +48,7 @@ public sealed class InstanceStateHandler(
                 break;
             case InstanceTransition.Crashed:
                 journal.RecordCrash(db, row, InstanceTransitions.DescribeCrash(message.State, message.Reason, message.ExitCode), message.ExitCode, now);
+                await InstanceJournal.CountDeploymentCrashAsync(db, row, cancellationToken);
                 break;
             case InstanceTransition.Gone:
                 db.Instances.Remove(row);

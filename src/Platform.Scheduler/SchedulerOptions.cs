@@ -17,6 +17,15 @@ public sealed class SchedulerOptions
     /// <summary>A STOPPING instance its cell still runs after this long gets its StopInstance again.</summary>
     public double StopResendSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// How long a cell waits, after the routers were told to drop a RUNNING instance, before it sends it SIGTERM: no new
+    /// request reaches an instance about to go, and those in flight finish.
+    /// </summary>
+    public double DrainSeconds { get; set; } = 2;
+
+    /// <summary>Crashes of a deployment's new instances that fail it (back to the previous revision).</summary>
+    public int DeploymentMaxCrashes { get; set; } = 3;
+
     public TimeSpan ConvergeInterval => TimeSpan.FromSeconds(ConvergeIntervalSeconds);
     public TimeSpan CellTimeout => TimeSpan.FromSeconds(CellTimeoutSeconds);
     public TimeSpan StartGrace => TimeSpan.FromSeconds(StartGraceSeconds);

@@ -182,16 +182,22 @@ public sealed class AppsTests(ApiFixture fixture)
         var restarted = await Admin.PostAsync($"{TestSpaces.Default}/apps/{name}/restart", null);
         Assert.Equal("STARTED", (await restarted.Content.ReadFromJsonAsync<AppResponse>())!.State);
 
+        // A restart is a rolling deployment: the running instance stays until the scheduler has its replacement running.
         await using (var db = Host.Db())
         {
-            Assert.Equal(InstanceStates.Stopping, (await db.Instances.SingleAsync(i => i.Id == instanceId)).State);
-            var stop = (await db.OutboxMessages.ToListAsync()).Single(m => m.MessageType.EndsWith(nameof(StopInstance)) && m.Body.Contains(instanceId.ToString()));
-            Assert.Equal(Queues.Cell("cell-a"), stop.Queue);
+            Assert.Equal(InstanceStates.Running, (await db.Instances.SingleAsync(i => i.Id == instanceId)).State);
+            var restartedApp = await db.Apps.SingleAsync(a => a.Id == app.Id);
+            var deployment = await db.Deployments.SingleAsync(d => d.AppId == app.Id);
+            Assert.Equal((DeploymentStates.Deploying, DeploymentStrategies.Rolling, restartedApp.Generation, restartedApp.TargetRevisionId),
+                (deployment.State, deployment.Strategy, deployment.Generation, (Guid?)deployment.RevisionId));
+            Assert.True(await OutboxHasAsync(db, nameof(AppRoutesChanged), app.Id));
             var types = await db.Events.Where(e => e.AppId == app.Id).Select(e => e.Type).ToListAsync();
             Assert.Contains("app.start", types);
             Assert.Contains("app.stop", types);
-            Assert.Contains("app.restart", types);
+            Assert.Contains("app.deploy", types);
         }
+        var detail = await Admin.GetFromJsonAsync<AppDetailResponse>($"{TestSpaces.Default}/apps/{name}");
+        Assert.Equal(("DEPLOYING", "rolling"), (detail!.Deployment!.State, detail.Deployment.Strategy));
     }
 
     private async Task<(int Apps, int Routes, int Events, int Outbox)> CountsAsync()

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Platform.Contracts.Api;
-using Platform.Data;
 using Platform.Data.Entities;
 using Platform.TestSupport;
 
@@ -35,12 +34,16 @@ public sealed class EnvTests(ApiFixture fixture)
         Assert.Contains("\"organization_name\":\"default\"", env.Platform["VCAP_APPLICATION"]);
         Assert.False(env.RestartRequired); // nothing runs
 
-        // An instance started with the env as it is now; then the env changes: it runs an outdated env.
+        // Staged (a droplet, so a revision) and running it; then the env changes: the instance runs an outdated revision.
         await using (var db = fixture.Host.Db())
         {
             var app = await db.Apps.SingleAsync(a => a.Name == name);
+            var droplet = new DropletEntity { Id = Guid.NewGuid(), AppId = app.Id, StartCommand = "./run", CreatedAt = DateTimeOffset.UtcNow };
+            db.Droplets.Add(droplet);
+            app.CurrentDropletId = droplet.Id;
+            var revision = await Platform.Api.Deployments.Revisions.SnapshotAsync(db, app, "staged", DateTimeOffset.UtcNow, CancellationToken.None);
             db.Instances.Add(new InstanceEntity { Id = Guid.NewGuid(), AppId = app.Id, SpaceId = app.SpaceId, CellId = "c", State = InstanceStates.Running,
-                ConfigDigest = AppConfig.Digest(app), CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
+                DropletId = droplet.Id, RevisionId = revision!.Id, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
             await db.SaveChangesAsync();
         }
         Assert.False((await Admin.GetFromJsonAsync<AppEnvResponse>($"{TestSpaces.Default}/apps/{name}/env"))!.RestartRequired);

@@ -63,6 +63,8 @@ public sealed class StagingCompletedConsumer(PlatformDbContext db, TimeProvider 
             {
                 app.CurrentDropletId = droplet.Id;
                 app.UpdatedAt = now;
+                // The new droplet is the app's newest revision; a deployment (plat push, restart) rolls it out.
+                await Deployments.Revisions.SnapshotAsync(db, app, $"staged with {m.Buildpack ?? "unknown buildpack"}", now, ct);
             }
             if (app is not null)
                 db.AddEvent(EventSubject.App(app), "app.stage", Actor, $"staged with {m.Buildpack ?? "unknown buildpack"}: droplet {droplet.Id}", now);

@@ -131,8 +131,18 @@ public static class AppsEndpoints
         var instances = await db.Instances.AsNoTracking()
             .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
             .OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync(ct);
+        var revisionIds = instances.Where(i => i.RevisionId != null).Select(i => i.RevisionId!.Value).Distinct().ToList();
+        var versions = await db.Revisions.Where(r => revisionIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Version, ct);
+        var deployment = await db.Deployments.AsNoTracking().Where(d => d.AppId == app.Id).OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(ct);
+        var now = time.GetUtcNow();
         return Results.Ok(new AppDetailResponse(
-            await Mapping.ToResponseAsync(db, app, ct), instances.Select(i => Mapping.ToResponse(i, time.GetUtcNow())).ToList()));
+            await Mapping.ToResponseAsync(db, app, ct),
+            instances.Select(i => Mapping.ToResponse(i, now) with
+            {
+                Revision = i.RevisionId is { } r && versions.TryGetValue(r, out var v) ? v : null,
+                Outdated = app.RevisionId is { } newest && i.RevisionId != newest,
+            }).ToList(),
+            deployment is null ? null : (await DeploymentsEndpoints.ResponsesAsync(db, [deployment], ct))[0]));
     }
 
     private static async Task<IResult> UpdateAsync(
@@ -187,6 +197,10 @@ public static class AppsEndpoints
         {
             app.UpdatedAt = now;
             db.AddEvent(EventSubject.App(app), "app.update", user.UserName(), string.Join(", ", changes), now);
+            // What instances run (env, command, volumes, health check) changed: a new revision, deployed by a restart.
+            var runs = changes.Where(c => !c.StartsWith("instances", StringComparison.Ordinal) && !c.StartsWith("memory", StringComparison.Ordinal)
+                                          && !c.StartsWith("disk", StringComparison.Ordinal) && !c.StartsWith("buildpack", StringComparison.Ordinal)).ToList();
+            if (runs.Count > 0) await Deployments.Revisions.SnapshotAsync(db, app, string.Join(", ", runs), now, ct);
             if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
@@ -243,6 +257,13 @@ public static class AppsEndpoints
         if (app.State == state) return;
         app.State = state;
         app.UpdatedAt = now;
+        if (state == AppStates.Started)
+        {
+            // A stopped app starts with its newest revision (made now for an app staged before revisions existed).
+            if (app.RevisionId is null) await Deployments.Revisions.SnapshotAsync(db, app, "start", now, ct);
+            app.TargetRevisionId = app.RevisionId;
+            app.Generation++;
+        }
         var type = state == AppStates.Started ? "app.start" : "app.stop";
         db.AddEvent(EventSubject.App(app), type, user.UserName(), $"state {state}", now);
         db.AddToOutbox(new AppRoutesChanged(app.Id, now));
@@ -254,34 +275,20 @@ public static class AppsEndpoints
             $"app has not been staged: upload a package and create a build first (plat push {name})");
 
     /// <summary>
-    /// Restart = every live instance is marked STOPPING and its cell gets a StopInstance (through the
-    /// outbox, in the same transaction), and the app is STARTED. The scheduler counts only STARTING and
-    /// RUNNING instances, so it places fresh ones for every index; the old rows go once their cells report.
+    /// POST /apps/{name}/restart[?strategy=recreate&amp;maxInFlight=N]: a deployment of the app's newest revision that
+    /// replaces every instance, rolling by default (new ones first; an old one stops once its replacement is healthy),
+    /// or all at once with strategy=recreate. The answer is the app; its deployment shows in GET /apps/{name}.
     /// </summary>
-    private static async Task<IResult> RestartAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db,
-        QuotaPolicy quotas, TimeProvider time, CancellationToken ct)
+    private static async Task<IResult> RestartAsync(string name, string? strategy, int? maxInFlight, ClaimsPrincipal user, RequestScope scope,
+        PlatformDbContext db, QuotaPolicy quotas, Deployments.DeploymentService deployments, CancellationToken ct)
     {
         var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
         if (app.CurrentDropletId is null) return NotStaged(name);
         if (await quotas.CheckAppAsync(scope.Space.Space, AppFootprint.Of(app), AppFootprint.Of(app) with { Started = true }, newApp: false, ct) is { } quota)
             return ApiProblems.QuotaExceeded(quota);
-        var now = time.GetUtcNow();
-        var live = await db.Instances
-            .Where(i => i.AppId == app.Id && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running))
-            .ToListAsync(ct);
-        foreach (var instance in live)
-        {
-            instance.State = InstanceStates.Stopping;
-            instance.Reason = "restart";
-            instance.UpdatedAt = now;
-            db.AddToOutbox(new StopInstance(instance.Id, instance.CellId, "restart"), Queues.Cell(instance.CellId));
-        }
-        app.State = AppStates.Started;
-        app.UpdatedAt = now;
-        db.AddEvent(EventSubject.App(app), "app.restart", user.UserName(), $"stopping {live.Count} instance(s) for replacement", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
-        await db.SaveChangesAsync(ct);
+        var result = await deployments.StartAsync(app, strategy, maxInFlight, null, user.UserName(), ct);
+        if (result.Problem is { } problem) return result.NotFound ? ApiProblems.NotFound("Not found", problem) : ApiProblems.BadRequest(problem);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 

@@ -54,6 +54,7 @@ public static class EnvEndpoints
             app.UpdatedAt = now;
             // The value is a secret: the event names the variable only.
             db.AddEvent(EventSubject.App(app), "app.env", user.UserName(), $"set {variable}", now);
+            await Deployments.Revisions.SnapshotAsync(db, app, $"env change: set {variable}", now, ct);
             await db.SaveChangesAsync(ct);
         }
         return Results.Ok(await ResponseAsync(db, scope, app, ct));
@@ -72,6 +73,7 @@ public static class EnvEndpoints
         var now = time.GetUtcNow();
         app.UpdatedAt = now;
         db.AddEvent(EventSubject.App(app), "app.env", user.UserName(), $"unset {variable}", now);
+        await Deployments.Revisions.SnapshotAsync(db, app, $"env change: unset {variable}", now, ct);
         await db.SaveChangesAsync(ct);
         return Results.Ok(await ResponseAsync(db, scope, app, ct));
     }
@@ -84,12 +86,12 @@ public static class EnvEndpoints
         return new AppEnvResponse(app.Env, platform, await RestartRequiredAsync(db, app, ct));
     }
 
-    /// <summary>Whether a live instance runs with another env, command or volumes than the app has now.</summary>
+    /// <summary>Whether a live instance runs another revision (droplet, env, command, volumes, health check) than the app's newest.</summary>
     internal static async Task<bool> RestartRequiredAsync(PlatformDbContext db, AppEntity app, CancellationToken ct)
     {
-        var digest = AppConfig.Digest(app);
+        if (app.RevisionId is not { } newest) return false;
         return await db.Instances.AnyAsync(i => i.AppId == app.Id
             && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running)
-            && i.ConfigDigest != null && i.ConfigDigest != digest, ct);
+            && i.RevisionId != newest, ct);
     }
 }

@@ -41,11 +41,14 @@ public static class ExecEndpoints
         return space;
     }
 
+    /// <summary>1 MiB of stdin in base64 (4/3 of it) and room for the command and its arguments.</summary>
+    private const int MaxExecBodyBytes = (ExecRequest.MaxStdinBytes + 2) / 3 * 4 + JsonBody.MaxBytes;
+
     private static async Task<IResult> ExecAsync(
         string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time,
         ILoggerFactory loggers, CancellationToken ct)
     {
-        var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, MaxExecBodyBytes, ct);
         if (problem is not null) return problem;
         if ((body!.CommandProblem() ?? body.DecodeStdin().Error) is { } error) return ApiProblems.BadRequest(error);
 

@@ -17,13 +17,17 @@ public static class JsonBody
     /// </summary>
     public const int MaxBytes = 1024 * 1024;
 
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class => ReadAsync<T>(request, MaxBytes, cancellationToken);
+
+    /// <summary>Reads a body with its own limit, for the one endpoint whose body carries data (exec's base64 stdin).</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
         if (!request.HasJsonContentType())
             return (null, ApiProblems.BadRequest("send a JSON body with Content-Type: application/json"));
-        if (request.ContentLength > MaxBytes)
-            return (null, BodyTooLarge());
+        if (request.ContentLength > maxBytes)
+            return (null, BodyTooLarge(maxBytes));
         try
         {
             // Without a length (chunked), read at most the limit and one byte more.
@@ -32,7 +36,7 @@ public static class JsonBody
             int n;
             while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                if (buffer.Length + n > MaxBytes) return (null, BodyTooLarge());
+                if (buffer.Length + n > maxBytes) return (null, BodyTooLarge(maxBytes));
                 buffer.Write(chunk, 0, n);
             }
             buffer.Position = 0;
@@ -47,7 +51,7 @@ public static class JsonBody
         }
     }
 
-    private static IResult BodyTooLarge() =>
-        Results.Problem(title: "Request too large", detail: $"the JSON body is larger than {MaxBytes / 1024} KB",
+    private static IResult BodyTooLarge(int maxBytes) =>
+        Results.Problem(title: "Request too large", detail: $"the JSON body is larger than {maxBytes / 1024} KB",
             statusCode: StatusCodes.Status413PayloadTooLarge);
 }

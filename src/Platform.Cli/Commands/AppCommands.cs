@@ -81,7 +81,25 @@ internal static class AppCommands
     }
 
     public static Command Start(CliEnvironment env) => StartOrRestart(env, "start", "Start an app and wait until its instances run", restart: false);
-    public static Command Restart(CliEnvironment env) => StartOrRestart(env, "restart", "Replace an app's instances and wait until the new ones run", restart: true);
+    public static Command Restart(CliEnvironment env)
+    {
+        var name = CommandSupport.AppNameArgument();
+        var timeout = TimeoutOption();
+        var (strategy, maxInFlight) = (DeploymentOptions.Strategy(), DeploymentOptions.MaxInFlight());
+        var command = new Command("restart", "Replace an app's instances: rolling (no downtime) unless --strategy recreate") { name, timeout, strategy, maxInFlight };
+        command.SetRun(env, async (parse, ct) =>
+        {
+            var app = parse.GetValue(name)!;
+            using var api = CommandSupport.LoggedInClient(env);
+            env.Out.WriteLine($"Restarting app {app}...");
+            var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight), ct);
+            var detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+            env.Out.WriteLine();
+            AppSummary.Write(env.Out, detail);
+            return 0;
+        });
+        return command;
+    }
 
     private static Command StartOrRestart(CliEnvironment env, string verb, string description, bool restart)
     {
@@ -92,9 +110,8 @@ internal static class AppCommands
         {
             var app = parse.GetValue(name)!;
             using var api = CommandSupport.LoggedInClient(env);
-            env.Out.WriteLine($"{(restart ? "Restarting" : "Starting")} app {app}...");
-            if (restart) await api.RestartAsync(app, ct);
-            else await api.StartAsync(app, ct);
+            env.Out.WriteLine($"Starting app {app}...");
+            await api.StartAsync(app, ct);
             var detail = await AppWaiter.WaitRunningAsync(api, env, app, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
             env.Out.WriteLine();
             AppSummary.Write(env.Out, detail);

@@ -34,3 +34,40 @@ internal static class AppWaiter
         }
     }
 }
+
+/// <summary>Follows a deployment until it is DEPLOYED; FAILED, CANCELED or the timeout end the wait with an error.</summary>
+internal static class DeploymentWaiter
+{
+    public static async Task<AppDetailResponse> WaitDeployedAsync(
+        PlatApiClient api, CliEnvironment env, string name, Guid deploymentId, TimeSpan timeout, CancellationToken ct)
+    {
+        env.Out.WriteLine($"Waiting for the deployment of {name} (new instances start, then old ones stop once the new are healthy)...");
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        var reported = new HashSet<Guid>();
+        while (true)
+        {
+            var detail = await api.AppAsync(name, ct);
+            foreach (var crashed in detail.InstanceDetails.Where(i => i.State == "CRASHED" && reported.Add(i.Id)))
+                env.Err.WriteLine($"Instance #{crashed.Index} crashed: {crashed.Reason ?? "no reason given"}");
+            var deployment = detail.Deployment;
+            if (deployment is null || deployment.Id != deploymentId)
+                throw new CliException($"the deployment of {name} was superseded by another one");
+            switch (deployment.State)
+            {
+                case "DEPLOYED":
+                    return detail;
+                case "FAILED":
+                    throw new CliException($"the deployment of {name} failed: {deployment.Reason}; the previous revision keeps serving");
+                case "CANCELED":
+                    throw new CliException($"the deployment of {name} was canceled: {deployment.Reason}");
+            }
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                var running = detail.InstanceDetails.Count(i => i.State == "RUNNING" && !i.Outdated);
+                throw new CliException($"the deployment of {name} did not finish within {timeout.TotalSeconds:0} s: {running} of {detail.App.Instances} " +
+                                       $"new instances running (it goes on; plat cancel-deployment {name} goes back)");
+            }
+            await Task.Delay(env.PollInterval, ct);
+        }
+    }
+}

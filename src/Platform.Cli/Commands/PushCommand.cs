@@ -31,9 +31,10 @@ internal static class PushCommand
             Description = "Mount the named persistent volume at PATH in every instance (repeatable; replaces the app's volumes; 'none' removes them)",
         };
         var timeout = AppCommands.TimeoutOption();
-        var command = new Command("push", "Push an app: create or update it, upload, stage, start")
+        var (strategy, maxInFlight) = (DeploymentOptions.Strategy(), DeploymentOptions.MaxInFlight());
+        var command = new Command("push", "Push an app: create or update it, upload, stage, start (a running app is replaced rolling, without downtime)")
         {
-            name, instances, memory, disk, path, buildpack, startCommand, noStart, volume, timeout,
+            name, instances, memory, disk, path, buildpack, startCommand, noStart, volume, timeout, strategy, maxInFlight,
         };
         command.SetRun(env, async (parse, ct) =>
         {
@@ -57,7 +58,8 @@ internal static class PushCommand
 
             using var api = CommandSupport.LoggedInClient(env);
             env.Out.WriteLine($"Pushing app {app} to {api.BaseUrl}...");
-            if (await api.FindAppAsync(app, ct) is null)
+            var existing = await api.FindAppAsync(app, ct);
+            if (existing is null)
             {
                 env.Out.WriteLine($"Creating app {app}...");
                 await api.CreateAppAsync(request, ct);
@@ -84,8 +86,18 @@ internal static class PushCommand
                 AppSummary.Write(env.Out, await api.AppAsync(app, ct));
                 return 0;
             }
-            await api.StartAsync(app, ct);
-            var detail = await AppWaiter.WaitRunningAsync(api, env, app, wait, ct);
+            AppDetailResponse detail;
+            if (existing?.App.State == "STARTED")
+            {
+                // It serves: roll the new droplet out, old instances serving until new ones pass their health check.
+                var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight), ct);
+                detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, wait, ct);
+            }
+            else
+            {
+                await api.StartAsync(app, ct);
+                detail = await AppWaiter.WaitRunningAsync(api, env, app, wait, ct);
+            }
             env.Out.WriteLine();
             AppSummary.Write(env.Out, detail);
             return 0;

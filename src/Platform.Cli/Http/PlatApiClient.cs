@@ -107,6 +107,12 @@ public sealed class PlatApiClient : IDisposable
     public Task<AppEnvResponse> UnsetEnvAsync(string app, string variable, CancellationToken ct) =>
         SendAsync<AppEnvResponse>(HttpMethod.Delete, $"{AppPath(app)}/env/{Esc(variable)}", null, ct);
 
+    public Task<DeploymentResponse> DeployAsync(string app, DeploymentRequest body, CancellationToken ct) =>
+        SendAsync<DeploymentResponse>(HttpMethod.Post, $"{AppPath(app)}/deployments", Body(body), ct);
+    public Task<DeploymentResponse> CancelDeploymentAsync(string app, CancellationToken ct) =>
+        SendAsync<DeploymentResponse>(HttpMethod.Post, $"{AppPath(app)}/deployments/cancel", null, ct);
+    public Task<List<RevisionResponse>> RevisionsAsync(string app, CancellationToken ct) => GetAsync<List<RevisionResponse>>($"{AppPath(app)}/revisions", ct);
+
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);

@@ -19,6 +19,10 @@ internal static class AppSummary
             ("memory:", Format.Megabytes(app.MemoryMb)),
             ("disk:", Format.Megabytes(app.DiskMb)),
             ("volumes:", app.Volumes is { Count: > 0 } volumes ? string.Join(", ", volumes.Select(x => $"{x.Name}:{x.Path}")) : "none"),
+            ("health check:", app.HealthCheck is { } h ? h.Type + (h.Endpoint is null ? "" : " " + h.Endpoint) : "port"),
+            ("deployment:", detail.Deployment is { } d
+                ? $"{d.State.ToLowerInvariant()} ({d.Strategy}, revision {d.Revision}{(d.PreviousRevision is { } p ? $" after {p}" : "")}){(d.Reason is { } r ? ": " + r : "")}"
+                : "none"),
         };
         foreach (var (k, v) in pairs)
             w.WriteLine($"{k,-18} {v}");
@@ -28,12 +32,13 @@ internal static class AppSummary
             w.WriteLine("There are no running instances of this app.");
             return;
         }
-        Table.Write(w, ["#", "state", "since", "cpu", "memory", "disk", "uptime", "address", "details"],
+        Table.Write(w, ["#", "state", "since", "cpu", "memory", "disk", "uptime", "revision", "cell", "address", "details"],
             detail.InstanceDetails.Select(i => (IReadOnlyList<string>)
                 [$"#{i.Index}", i.State.ToLowerInvariant(), Format.Time(i.Since),
                  i.CpuPercent is { } cpu ? cpu.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "-",
                  Format.UsedOf(i.MemoryBytes, i.MemoryLimitBytes), Format.UsedOf(i.DiskBytes, i.DiskLimitBytes),
                  i.UptimeSeconds is { } up ? Format.Duration(up) : "-",
+                 i.Revision is { } rev ? rev + (i.Outdated ? " (outdated)" : "") : "-", i.CellId ?? "-",
                  i.Address ?? "", i.Reason ?? ""]));
     }
 }

@@ -57,9 +57,29 @@ public sealed record InstanceResponse(
     long? DiskLimitBytes = null,
     DateTimeOffset? StartedAt = null,
     long? UptimeSeconds = null,
-    DateTimeOffset? MetricsAt = null);
+    DateTimeOffset? MetricsAt = null,
+    int? Revision = null,
+    bool Outdated = false);
 
-public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails);
+/// <summary>An app, its instances, and its latest deployment (null before the first).</summary>
+public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, DeploymentResponse? Deployment = null);
+
+/// <summary>
+/// Body of POST /v1/spaces/{space}/apps/{name}/deployments: roll out the app's newest revision (or <see cref="Revision"/>,
+/// a rollback), "rolling" (default) or "recreate", at most <see cref="MaxInFlight"/> instances at a time (default 1).
+/// </summary>
+public sealed record DeploymentRequest(string? Strategy = null, int? MaxInFlight = null, int? Revision = null);
+
+/// <summary>State is DEPLOYING, DEPLOYED, CANCELED or FAILED (then <see cref="Reason"/> says why).</summary>
+public sealed record DeploymentResponse(
+    Guid Id, string State, string Strategy, int MaxInFlight, int Revision, int? PreviousRevision, string? Reason,
+    string Actor, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>
+/// A revision of an app (plat revisions): what made it, and whether it is what runs (<see cref="Deployed"/>), the
+/// newest, and still has its droplet for a rollback.
+/// </summary>
+public sealed record RevisionResponse(int Version, string Description, Guid DropletId, bool Deployed, bool Newest, bool DropletKept, DateTimeOffset CreatedAt);
 
 public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
 

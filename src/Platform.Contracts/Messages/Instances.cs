@@ -23,8 +23,11 @@ public sealed record StartInstance(
 /// <summary>The space an instance's app belongs to, and its org.</summary>
 public sealed record InstanceSpace(Guid SpaceId, string SpaceName, Guid OrgId, string OrgName);
 
-/// <summary>Command to one cell's queue: stop and destroy this instance. Idempotent.</summary>
-public sealed record StopInstance(Guid InstanceId, string CellId, string Reason);
+/// <summary>
+/// Command to one cell's queue: stop and destroy this instance. Idempotent. <paramref name="DrainMilliseconds"/>: how long
+/// to wait before SIGTERM, while routers stop sending it requests (0: at once).
+/// </summary>
+public sealed record StopInstance(Guid InstanceId, string CellId, string Reason, int DrainMilliseconds = 0);
 
 public enum InstanceState
 {

@@ -85,8 +85,82 @@ public sealed class AppEntity
     /// <summary>Named persistent volumes mounted into every instance (see Platform.Contracts.Volumes).</summary>
     public List<VolumeMount> Volumes { get; set; } = new();
     public Guid? CurrentDropletId { get; set; }
+    /// <summary>The newest revision: the droplet and settings as the user last set them (null until first staged).</summary>
+    public Guid? RevisionId { get; set; }
+    /// <summary>
+    /// The revision the scheduler runs (or is rolling out): it differs from <see cref="RevisionId"/> after an env or
+    /// command change until a restart, and goes back to the previous one when a deployment is cancelled or fails.
+    /// </summary>
+    public Guid? TargetRevisionId { get; set; }
+    /// <summary>Incremented by every deployment, so a restart replaces instances even when the revision stays.</summary>
+    public int Generation { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>
+/// A version of an app: a droplet with the env, command, volumes and health check it runs with. Every push, restage,
+/// env or command change and rollback makes one; instances record the revision they run, and a rollback deploys an
+/// older one again. Only the newest revisions (Api:KeptRevisions) keep their droplets.
+/// </summary>
+public sealed class RevisionEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    /// <summary>1, 2, 3... per app.</summary>
+    public int Version { get; set; }
+    public Guid DropletId { get; set; }
+    public Dictionary<string, string> Env { get; set; } = new();
+    public string? Command { get; set; }
+    public List<VolumeMount> Volumes { get; set; } = new();
+    public string HealthCheckType { get; set; } = Platform.Contracts.HealthChecks.Port;
+    public string? HealthCheckEndpoint { get; set; }
+    public int? HealthCheckTimeoutSeconds { get; set; }
+    /// <summary>What made it: "push", "env change", "rollback to 3", ...</summary>
+    public string Description { get; set; } = "";
+    /// <summary>Whether its droplet was released (only the newest revisions keep theirs): it cannot be rolled back to.</summary>
+    public bool DropletReleased { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A rollout of a revision (Cloud Foundry's deployments): rolling (new instances first, an old one stopped once its
+/// replacement passes its health check, at most <see cref="MaxInFlight"/> at a time) or recreate (stop all, start all).
+/// It ends DEPLOYED, CANCELED (plat cancel-deployment: back to the previous revision) or FAILED (new instances kept
+/// crashing: back to the previous revision, the old instances kept serving).
+/// </summary>
+public sealed class DeploymentEntity
+{
+    public Guid Id { get; set; }
+    public Guid AppId { get; set; }
+    public Guid RevisionId { get; set; }
+    public Guid? PreviousRevisionId { get; set; }
+    public int Generation { get; set; }
+    public int PreviousGeneration { get; set; }
+    public string Strategy { get; set; } = DeploymentStrategies.Rolling;
+    public int MaxInFlight { get; set; } = 1;
+    public string State { get; set; } = DeploymentStates.Deploying;
+    /// <summary>Crashes of the new revision's instances during the rollout; too many fail it.</summary>
+    public int Crashes { get; set; }
+    public string? Reason { get; set; }
+    public string Actor { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+public static class DeploymentStrategies
+{
+    public const string Rolling = "rolling";
+    public const string Recreate = "recreate";
+    public static readonly IReadOnlyList<string> All = [Rolling, Recreate];
+}
+
+public static class DeploymentStates
+{
+    public const string Deploying = "DEPLOYING";
+    public const string Deployed = "DEPLOYED";
+    public const string Canceled = "CANCELED";
+    public const string Failed = "FAILED";
 }
 
 public static class AppStates
@@ -152,11 +226,10 @@ public sealed class InstanceEntity
     public Guid DropletId { get; set; }
     public int MemoryMb { get; set; }
     public int DiskMb { get; set; }
-    /// <summary>
-    /// <see cref="AppConfig.Digest"/> of the env, command and volumes the instance was started with: when the app's
-    /// differs, the instance runs an outdated configuration until it is restarted.
-    /// </summary>
-    public string? ConfigDigest { get; set; }
+    /// <summary>The revision (droplet, env, command, volumes, health check) the instance was started with.</summary>
+    public Guid? RevisionId { get; set; }
+    /// <summary>The app's <see cref="AppEntity.Generation"/> when the instance was placed: a restart makes a new one.</summary>
+    public int Generation { get; set; }
     public string State { get; set; } = InstanceStates.Starting;
     /// <summary>ip:port a router on the cell's host uses.</summary>
     public string? Address { get; set; }

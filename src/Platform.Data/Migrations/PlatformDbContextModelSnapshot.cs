@@ -52,6 +52,9 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb");
 
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer");
+
                     b.Property<string>("HealthCheckEndpoint")
                         .HasColumnType("text");
 
@@ -75,12 +78,18 @@ namespace Platform.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<Guid?>("RevisionId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("SpaceId")
                         .HasColumnType("uuid");
 
                     b.Property<string>("State")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<Guid?>("TargetRevisionId")
+                        .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -175,6 +184,63 @@ namespace Platform.Data.Migrations
                     b.ToTable("cells", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.Entities.DeploymentEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Crashes")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Generation")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("MaxInFlight")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PreviousGeneration")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid?>("PreviousRevisionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("RevisionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Strategy")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("State");
+
+                    b.HasIndex("AppId", "CreatedAt");
+
+                    b.ToTable("deployments", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.Entities.DropletEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -265,9 +331,6 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
-                    b.Property<string>("ConfigDigest")
-                        .HasColumnType("text");
-
                     b.Property<double?>("CpuPercent")
                         .HasColumnType("double precision");
 
@@ -290,6 +353,9 @@ namespace Platform.Data.Migrations
                         .HasColumnType("uuid");
 
                     b.Property<int?>("ExitCode")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Generation")
                         .HasColumnType("integer");
 
                     b.Property<string>("HostAddress")
@@ -318,6 +384,9 @@ namespace Platform.Data.Migrations
 
                     b.Property<long?>("ReportSequence")
                         .HasColumnType("bigint");
+
+                    b.Property<Guid?>("RevisionId")
+                        .HasColumnType("uuid");
 
                     b.Property<Guid>("SpaceId")
                         .HasColumnType("uuid");
@@ -468,6 +537,60 @@ namespace Platform.Data.Migrations
                     NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("OwnerOrgId", "Name"), false);
 
                     b.ToTable("quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Entities.RevisionEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("AppId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Command")
+                        .HasColumnType("text");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("DropletId")
+                        .HasColumnType("uuid");
+
+                    b.Property<bool>("DropletReleased")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Env")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("HealthCheckEndpoint")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("HealthCheckTimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("HealthCheckType")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Volumes")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AppId", "Version")
+                        .IsUnique();
+
+                    b.ToTable("revisions", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Data.Entities.RoleAssignmentEntity", b =>
