@@ -128,7 +128,7 @@ public sealed partial class Sandbox : ISandbox
         var id = spec.Id;
         // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
         var networkTask = spec.ContainerPort is { } port
-            ? _networker.CreateAsync(id, port, cancellationToken)
+            ? _networker.CreateAsync(id, port, spec.Egress, cancellationToken)
             : Task.FromResult<ContainerNetwork?>(null)!;
         try
         {
@@ -293,6 +293,8 @@ public sealed partial class Sandbox : ISandbox
             if (output(annotations) is not { } handler) return null;
             var exitedMeanwhile = info.Phase == ContainerPhase.Exited || File.Exists(MonitorFiles.ExitFile(paths))
                 || (!ProcessExit.IsAlive(info.MonitorPid.Value, info.MonitorStartTime) && !ProcessExit.IsAlive(pid, info.PidStartTime));
+            // A new agent's host network setup flushed the cell's chains, and with them the jump to its own rules.
+            if (info.Network is not null && !exitedMeanwhile) await _networker.RestoreEgressAsync(id, cancellationToken);
             var live = Watch(paths, info, LoadLogCursor(paths), handler);
             _logger.LogInformation("Adopted container {Id} (pid {Pid}, monitor {Monitor}{Exited})", id, pid, info.MonitorPid,
                 exitedMeanwhile ? ", exited meanwhile" : "");
@@ -385,7 +387,7 @@ public sealed partial class Sandbox : ISandbox
 
         runtime.ReapOrphans();
         OverlayRootfs.UnmountAllUnder(paths.Directory);
-        await _networker.DestroyAsync(id, cancellationToken);
+        await _networker.DestroyAsync(id, info?.Network, cancellationToken);
 
         foreach (var dir in _cgroups.DirectoriesOf(info?.CgroupsPath ?? CgroupsPathFor(id)))
         {
@@ -555,6 +557,9 @@ public sealed partial class Sandbox : ISandbox
                 throw new ArgumentException($"annotation '{name}' must be a string of at most 64 KiB", nameof(spec));
         }
         if (spec.PidsLimit is <= 0) throw new ArgumentException("PidsLimit must be positive", nameof(spec));
+        if (Platform.Contracts.Messages.EgressRule.Problem(spec.Egress) is { } egressProblem) throw new ArgumentException(egressProblem, nameof(spec));
+        if (spec.Egress is { Count: > 0 } && spec.ContainerPort is null)
+            throw new ArgumentException("egress rules need a network: set ContainerPort", nameof(spec));
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,47}$")]

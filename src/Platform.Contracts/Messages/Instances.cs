@@ -2,6 +2,8 @@ namespace Platform.Contracts.Messages;
 
 /// <summary>Command to one cell's queue (<see cref="Queues.Cell"/>): run this instance.</summary>
 /// <remarks>Idempotent: a cell that already runs <paramref name="InstanceId"/> only reports its state again.</remarks>
+/// <param name="Egress">What this instance may reach beyond the cell's defaults (its application security groups);
+/// null: the cell's defaults only.</param>
 public sealed record StartInstance(
     Guid InstanceId,
     Guid AppId,
@@ -13,7 +15,8 @@ public sealed record StartInstance(
     int MemoryMb,
     int DiskMb,
     Dictionary<string, string> Env,
-    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null);
+    IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
+    IReadOnlyList<EgressRule>? Egress = null);
 
 /// <summary>Command to one cell's queue: stop and destroy this instance. Idempotent.</summary>
 public sealed record StopInstance(Guid InstanceId, string CellId, string Reason);

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Platform.Contracts.Messages;
 
 namespace Platform.Sandbox.Network;
 
@@ -24,6 +25,7 @@ public sealed partial class Networker
     private readonly Reservations _addresses;
     private readonly EgressPolicy _egress;
     private readonly Reservations _ports;
+    private readonly string _egressDirectory;
     private readonly SemaphoreSlim _hostSetup = new(1, 1);
     private bool _hostReady;
     private readonly string _chainPrefix;
@@ -47,6 +49,7 @@ public sealed partial class Networker
             options.Nameservers.Count > 0 ? options.Nameservers : EgressPolicy.NameserversOf("/etc/resolv.conf"), options.AllowOutbound);
         _addresses = new Reservations(Path.Combine(stateDirectory, "addresses"), _subnet.FirstContainerOffset, _subnet.LastContainerOffset);
         _ports = new Reservations(Path.Combine(stateDirectory, "ports"), options.HostPortRangeStart, options.HostPortRangeEnd);
+        _egressDirectory = Path.Combine(stateDirectory, "egress");
     }
 
     public string Bridge => _options.Bridge;
@@ -109,6 +112,14 @@ public sealed partial class Networker
             rules.AppendLine("COMMIT");
             rules.AppendLine("*filter");
             rules.Append(_egress.FilterRules(bridge, subnet, ForwardChain, EgressChain, InputChain));
+            // Declaring the cell's chains above flushed them: the running containers' jumps to their own egress
+            // chains go back in (first, before the cell's refusals).
+            foreach (var container in ContainerEgress.ReadAll(_egressDirectory))
+            {
+                container.AppendChain(rules);
+                foreach (var (from, spec) in container.Jumps(EgressChain, InputChain, RuleComment(container.Id)))
+                    rules.AppendLine($"-I {from} {spec}");
+            }
             AddJump("filter", "FORWARD", $"-j {ForwardChain}", insert: true);
             AddJump("filter", "INPUT", $"-i {bridge} -j {InputChain}", insert: true);
             rules.AppendLine("COMMIT");
@@ -130,8 +141,17 @@ public sealed partial class Networker
     /// Creates the container's namespace, veth pair, address, route and port mapping. The reservation of the
     /// address and port is on disk before anything is created, so a crash midway can be cleaned up by id.
     /// </summary>
-    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, CancellationToken cancellationToken)
+    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, CancellationToken cancellationToken) =>
+        await CreateAsync(id, containerPort, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(string, int, CancellationToken)"/>, with the container's own egress rules (allow rules
+    /// on top of the cell's defaults) in a chain of its own, installed in the same iptables call as its port mapping.
+    /// </summary>
+    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, IReadOnlyList<EgressRule>? egress,
+        CancellationToken cancellationToken)
     {
+        if (EgressRule.Problem(egress) is { } problem) throw new ArgumentException(problem, nameof(egress));
         if (containerPort is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(containerPort), containerPort, "not a TCP port");
         await EnsureHostNetworkAsync(cancellationToken);
         var offset = (uint)_addresses.Reserve(id);
@@ -161,13 +181,20 @@ public sealed partial class Networker
             route add default via {_subnet.Gateway}
 
             """, cancellationToken);
-        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"],
-            $"""
-            *nat
-            -A {DnatChain} -p tcp -m tcp --dport {hostPort} -m comment --comment {RuleComment(id)} -j DNAT --to-destination {ip}:{containerPort}
-            COMMIT
-
-            """, cancellationToken);
+        var rules = new StringBuilder();
+        rules.AppendLine("*nat");
+        rules.AppendLine($"-A {DnatSpec(id, network)}");
+        rules.AppendLine("COMMIT");
+        if (egress is { Count: > 0 })
+        {
+            var own = new ContainerEgress(id, ContainerEgress.ChainFor(_chainPrefix, offset), ip, egress);
+            own.Write(_egressDirectory); // on disk before it exists, so a destroy by id finds it
+            rules.AppendLine("*filter");
+            own.AppendChain(rules);
+            foreach (var (from, spec) in own.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-I {from} {spec}");
+            rules.AppendLine("COMMIT");
+        }
+        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
         return network;
     }
 
@@ -175,20 +202,79 @@ public sealed partial class Networker
     /// Removes everything the container's network had: the veth, the namespace, its DNAT rules and its
     /// address and port reservations. Works from the id alone, so half-created networks go too.
     /// </summary>
-    public async Task DestroyAsync(string id, CancellationToken cancellationToken)
+    public Task DestroyAsync(string id, CancellationToken cancellationToken) => DestroyAsync(id, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DestroyAsync(string, CancellationToken)"/>; <paramref name="recorded"/>, the network as the
+    /// container's state recorded it, lets its rules be deleted exactly, without reading every rule first.
+    /// </summary>
+    public async Task DestroyAsync(string id, ContainerNetwork? recorded, CancellationToken cancellationToken)
     {
         var ns = NamespaceNameFor(id);
         var offsets = _addresses.HeldBy(id).ToList();
         var ports = _ports.HeldBy(id).ToList();
+        var egress = ContainerEgress.TryRead(_egressDirectory, id);
         foreach (var offset in offsets.DefaultIfEmpty(-1))
             await RemoveDevicesAsync(ns, offset >= 0 ? VethName((uint)offset) : null, cancellationToken);
         // Rules are written only after both reservations are on disk: with neither held there are none, and the
         // iptables-save that looks for them (10-40 ms, under the xtables lock) is skipped. Most staging steps and
         // every destroy-before-create have no network.
-        if (offsets.Count > 0 || ports.Count > 0) await RemoveRulesAsync(id, cancellationToken);
+        if (offsets.Count > 0 || ports.Count > 0 || egress is not null)
+        {
+            var exact = recorded is not null && ports.Contains(recorded.HostPort) && offsets.Contains(_subnet.OffsetOf(recorded.IpAddress))
+                && await TryRemoveRecordedRulesAsync(id, recorded, egress, cancellationToken);
+            if (!exact) await RemoveRulesAsync(id, egress, cancellationToken);
+        }
+        if (egress is not null) File.Delete(ContainerEgress.FileOf(_egressDirectory, id));
         // Read once above: the container's gate keeps anything else from reserving for this id meanwhile.
         _addresses.Release(offsets);
         _ports.Release(ports);
+    }
+
+    /// <summary>Makes sure an adopted container's own egress chain and its jumps are in place (a host setup may have flushed them).</summary>
+    public async Task RestoreEgressAsync(string id, CancellationToken cancellationToken)
+    {
+        await EnsureHostNetworkAsync(cancellationToken);
+        if (ContainerEgress.TryRead(_egressDirectory, id) is not { } egress) return;
+        var saved = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "filter"], null, cancellationToken)).StandardOutput;
+        var comment = RuleComment(id);
+        var rules = new StringBuilder("*filter\n");
+        egress.AppendChain(rules);
+        foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, comment))
+        {
+            var present = saved.Split('\n').Any(l => l.StartsWith($"-A {from} ", StringComparison.Ordinal) && MentionsComment(l, comment)
+                                                      && l.TrimEnd().EndsWith($"-j {egress.Chain}", StringComparison.Ordinal));
+            if (!present) rules.AppendLine($"-I {from} {spec}");
+        }
+        rules.AppendLine("COMMIT");
+        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+    }
+
+    private string DnatSpec(string id, ContainerNetwork network) =>
+        $"{DnatChain} -p tcp -m tcp --dport {network.HostPort} -m comment --comment {RuleComment(id)} -j DNAT --to-destination {network.IpAddress}:{network.ContainerPort}";
+
+    /// <summary>
+    /// Deletes the rules the container was given, as recorded, in one iptables-restore (which applies all or nothing).
+    /// False when one of them is not there (a half-made network, chains flushed meanwhile): then they are looked for.
+    /// </summary>
+    private async Task<bool> TryRemoveRecordedRulesAsync(string id, ContainerNetwork recorded, ContainerEgress? egress, CancellationToken cancellationToken)
+    {
+        var rules = new StringBuilder();
+        rules.AppendLine("*nat");
+        rules.AppendLine($"-D {DnatSpec(id, recorded)}");
+        rules.AppendLine("COMMIT");
+        if (egress is not null)
+        {
+            rules.AppendLine("*filter");
+            foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-D {from} {spec}");
+            rules.AppendLine($"-F {egress.Chain}");
+            rules.AppendLine($"-X {egress.Chain}");
+            rules.AppendLine("COMMIT");
+        }
+        var result = await HostCommand.RunAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+        if (!result.Succeeded)
+            _logger.LogDebug("Container {Id}'s recorded rules were not all there ({Error}); looking for them", id, result.StandardError.Trim());
+        return result.Succeeded;
     }
 
     private static async Task RemoveDevicesAsync(string ns, string? veth, CancellationToken cancellationToken)
@@ -203,17 +289,34 @@ public sealed partial class Networker
             throw new SandboxException($"removing network namespace {ns} / veth {veth} failed: {result.StandardError.Trim()}");
     }
 
-    private async Task RemoveRulesAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Finds and deletes every rule naming the container (and its own egress chain) in the nat and filter tables.</summary>
+    private async Task RemoveRulesAsync(string id, ContainerEgress? egress, CancellationToken cancellationToken)
     {
-        var saved = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "nat"], null, cancellationToken)).StandardOutput;
         var comment = RuleComment(id);
-        var deletes = saved.Split('\n')
+        var script = new StringBuilder();
+        var nat = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "nat"], null, cancellationToken)).StandardOutput;
+        var natDeletes = DeletesOf(nat, comment);
+        if (natDeletes.Count > 0) script.Append("*nat\n").AppendJoin('\n', natDeletes).Append("\nCOMMIT\n");
+        if (egress is not null)
+        {
+            // Only a container given rules of its own has any in the filter table.
+            var filter = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "filter"], null, cancellationToken)).StandardOutput;
+            var filterDeletes = DeletesOf(filter, comment);
+            var chainExists = filter.Split('\n').Any(l => l.StartsWith($":{egress.Chain} ", StringComparison.Ordinal));
+            if (filterDeletes.Count > 0 || chainExists)
+            {
+                script.Append("*filter\n").AppendJoin('\n', filterDeletes).Append('\n');
+                if (chainExists) script.Append($"-F {egress.Chain}\n-X {egress.Chain}\n");
+                script.Append("COMMIT\n");
+            }
+        }
+        if (script.Length == 0) return;
+        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], script.ToString(), cancellationToken);
+
+        static List<string> DeletesOf(string saved, string comment) => saved.Split('\n')
             .Where(l => l.StartsWith("-A ", StringComparison.Ordinal) && MentionsComment(l, comment))
-            .Select(l => "-D " + l[3..])
+            .Select(l => "-D " + l[3..].TrimEnd())
             .ToList();
-        if (deletes.Count == 0) return;
-        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"],
-            "*nat\n" + string.Join('\n', deletes) + "\nCOMMIT\n", cancellationToken);
     }
 
     private static bool MentionsComment(string rule, string comment) =>
@@ -228,7 +331,10 @@ public sealed partial class Networker
         {
             var saved = (await HostCommand.RunCheckedAsync("iptables-save", [], null, cancellationToken)).StandardOutput;
             var existing = ChainsAndRules(saved);
-            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain), ("filter", EgressChain), ("filter", InputChain) };
+            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain), ("filter", EgressChain), ("filter", InputChain) }
+                // and any container's own egress chain left behind
+                .Concat(existing.Chains.Where(c => c.Item1 == "filter" && c.Item2.StartsWith($"{_chainPrefix}-C", StringComparison.Ordinal)))
+                .ToArray();
             var script = new StringBuilder();
             foreach (var table in new[] { "nat", "filter" })
             {
