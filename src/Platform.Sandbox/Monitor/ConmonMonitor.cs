@@ -198,7 +198,7 @@ internal sealed class ConmonMonitor
     /// Reaps the process if it is our child and has exited. Monitors this process started are its children while it
     /// lives (the sandbox is a child subreaper), so each one's end must be collected here.
     /// </summary>
-    public static bool ReapIfChild(int pid) => Native.Libc.WaitPid(pid, out _, 1 /* WNOHANG */) == pid;
+    public static bool ReapIfChild(int pid) => Native.Libc.WaitPid(pid, out _, Native.Libc.WNOHANG) == pid;
 
     private static int? ReadPid(string file)
     {

@@ -149,7 +149,7 @@ public sealed class OciRuntime
                 if (open < 0 || close < open || stat[(open + 1)..close] != comm) continue;
                 var fields = stat[(close + 2)..].Split(' ');
                 if (fields.Length < 2 || fields[0] != "Z" || fields[1] != self.ToString()) continue;
-                if (Native.Libc.WaitPid(pid, out _, 1 /* WNOHANG */) == pid) reaped++;
+                if (Native.Libc.WaitPid(pid, out _, Native.Libc.WNOHANG) == pid) reaped++;
             }
         }
         return reaped;
