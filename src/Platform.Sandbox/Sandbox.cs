@@ -155,12 +155,7 @@ public sealed partial class Sandbox : ISandbox
             Pid = launch.InitPid, PidStartTime = launch.InitStartTime,
             MonitorPid = launch.MonitorPid, MonitorStartTime = launch.MonitorStartTime,
         };
-        info.TryWrite(paths);
-        // Created, not started: the process runs once the runtime is told to start it (under the monitor, which
-        // already holds its stdio).
-        var started = await _runtime.RunAsync(["start", id], cancellationToken);
-        if (!started.Succeeded)
-            throw new SandboxException($"{_runtime.Name} start {id} failed: {started.StandardError.Trim()} {RuntimeLog.LastError(paths)}".Trim());
+        // Created and started in one runtime call under the monitor, which holds its stdio (see ConmonMonitor).
         info = info with { Phase = ContainerPhase.Running };
         lock (StateGate(id))
         {
@@ -356,38 +351,48 @@ public sealed partial class Sandbox : ISandbox
 
         // The container may have been created with the other runtime (the setting changed across a restart).
         var runtime = RuntimeFor(info?.Runtime);
-        if (runtime.HasState(id))
+        var hasState = runtime.HasState(id);
+        if (hasState)
         {
             // Its end must be noticed within milliseconds: the notifier does that; without it, the polls are hurried.
             if (live is { Notified: false }) live.Pace.Hurry();
-            if (IsRunning(info, live))
+            if (IsRunning(info, live) && gracePeriod > TimeSpan.Zero)
             {
-                await runtime.KillAsync(id, "TERM", cancellationToken);
+                await SignalAsync(runtime, id, info, 15, cancellationToken);
                 await WaitForExitAsync(info, live, gracePeriod, cancellationToken);
             }
             // What outlived the grace period is killed here rather than by `delete --force`, which sleeps 100 ms
             // after its SIGKILL before it looks again (half of every teardown, measured).
             if (info?.Pid is { } pid && ProcessExit.IsAlive(pid, info.PidStartTime))
             {
-                await runtime.KillAsync(id, "KILL", cancellationToken);
+                await SignalAsync(runtime, id, info, 9, cancellationToken);
                 await ProcessExit.UntilGoneAsync(pid, info.PidStartTime, TimeSpan.FromSeconds(5), _time, cancellationToken);
             }
-            // Removes the runtime's state and cgroups (and kills whatever is still left).
-            await runtime.DeleteAsync(id, cancellationToken);
         }
-        if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
-            Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
-        if (live is not null)
+        // The process is gone: the runtime's state and cgroups, the network and the mounts are independent of each
+        // other, so they go at the same time (each step is a host command or two; in a row they were most of a teardown).
+        var removeState = hasState ? runtime.DeleteAsync(id, cancellationToken) : Task.CompletedTask;
+        var removeNetwork = _networker.DestroyAsync(id, info?.Network, cancellationToken);
+        try
         {
-            await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
-            await live.StopReading.CancelAsync();
-        }
-        if (info?.MonitorPid is { } monitorPid)
-            await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
+            if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
+                Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
+            if (live is not null)
+            {
+                await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
+                await live.StopReading.CancelAsync();
+            }
+            if (info?.MonitorPid is { } monitorPid)
+                await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
 
-        runtime.ReapOrphans();
-        OverlayRootfs.UnmountAllUnder(paths.Directory);
-        await _networker.DestroyAsync(id, info?.Network, cancellationToken);
+            runtime.ReapOrphans();
+            OverlayRootfs.UnmountAllUnder(paths.Directory);
+        }
+        finally
+        {
+            // Waited for even when a step above failed: none may still run when the container's gate is released.
+            await Task.WhenAll(removeState, removeNetwork);
+        }
 
         foreach (var dir in _cgroups.DirectoriesOf(info?.CgroupsPath ?? CgroupsPathFor(id)))
         {
@@ -424,6 +429,20 @@ public sealed partial class Sandbox : ISandbox
             }
             catch (SandboxException) { return _runtime; }
         });
+    }
+
+    /// <summary>
+    /// Signals the container's init with kill(2), as `runtime kill` would, without a runtime process: its pid is
+    /// recorded with its start time, checked first against a reused pid. Without a recorded pid, the runtime does it.
+    /// </summary>
+    private static async Task SignalAsync(OciRuntime runtime, string id, ContainerInfo? info, int signal, CancellationToken cancellationToken)
+    {
+        if (info?.Pid is { } pid && info.PidStartTime is not null)
+        {
+            if (ProcessExit.IsAlive(pid, info.PidStartTime)) Native.Libc.Kill(pid, signal);
+            return;
+        }
+        await runtime.KillAsync(id, signal.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
     }
 
     private static bool IsRunning(ContainerInfo? info, LiveContainer? live) =>
