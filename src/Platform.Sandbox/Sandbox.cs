@@ -126,6 +126,7 @@ public sealed partial class Sandbox : ISandbox
         ContainerSpec spec, ContainerPaths paths, ContainerInfo info, PositionedOutputHandler output, CancellationToken cancellationToken)
     {
         var id = spec.Id;
+        var began = Stopwatch.GetTimestamp();
         // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
         var networkTask = spec.ContainerPort is { } port
             ? _networker.CreateAsync(id, port, spec.Egress, cancellationToken)
@@ -140,7 +141,9 @@ public sealed partial class Sandbox : ISandbox
             try { await networkTask; } catch { /* the mount failure is the one to report */ }
             throw;
         }
+        var mounted = Stopwatch.GetElapsedTime(began);
         var network = await networkTask;
+        var networked = Stopwatch.GetElapsedTime(began);
         info = info with { Network = network };
         info.TryWrite(paths);
 
@@ -149,7 +152,9 @@ public sealed partial class Sandbox : ISandbox
             info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
             string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
 
+        var bundled = Stopwatch.GetElapsedTime(began);
         var launch = await _monitor.CreateAsync(paths, cancellationToken);
+        var launched = Stopwatch.GetElapsedTime(began);
         info = info with
         {
             Pid = launch.InitPid, PidStartTime = launch.InitStartTime,
@@ -163,8 +168,10 @@ public sealed partial class Sandbox : ISandbox
             if (ContainerInfo.TryRead(paths) is not { Phase: ContainerPhase.Exited }) info.TryWrite(paths);
         }
         var live = Watch(paths, info, LogCursor.Start, output);
-        _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort})",
-            id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort);
+        _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort}) in {Ms:F1} ms: " +
+                               "rootfs {Rootfs:F1}, network {Network:F1}, bundle {Bundle:F1}, monitor and runtime {Launch:F1}",
+            id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort, Stopwatch.GetElapsedTime(began).TotalMilliseconds,
+            mounted.TotalMilliseconds, networked.TotalMilliseconds, (bundled - networked).TotalMilliseconds, (launched - bundled).TotalMilliseconds);
         return new RunningContainer(id, network?.IpAddress, network?.HostPort, launch.InitPid, live.Exited);
     }
 

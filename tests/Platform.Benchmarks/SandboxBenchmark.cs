@@ -15,15 +15,17 @@ public static class SandboxBenchmark
 {
     public sealed record Row(string What, double MedianMs, double P90Ms);
 
-    public static async Task<List<Row>> RunAsync(int iterations)
+    /// <summary>One runtime's rows: the bare reference first, then ours. <paramref name="runtimeName"/>: runc or crun.</summary>
+    public static async Task<List<Row>> RunAsync(int iterations, string runtimeName)
     {
         var stack = TestEnvironment.StackRootfs;
         var root = Path.Combine("/var/lib/platform/test", "bench-" + Guid.NewGuid().ToString("N")[..8]);
         var sandbox = new Sandbox.Sandbox(Options.Create(new SandboxOptions
         {
             Root = Path.Combine(root, "sandbox"),
+            Runtime = runtimeName,
             Network = new SandboxNetworkOptions { Bridge = "pltb247", Subnet = "10.247.0.0/16", ChainPrefix = "PLTBENCH" },
-        }));
+        }), Environment.GetEnvironmentVariable("PLATFORM_BENCH_LOG") == "1" ? new StderrLogger() : null);
         var runtime = sandbox.Runtime;
         Console.WriteLine($"runtime: {runtime.Name} ({runtime.Reason})");
 
@@ -63,10 +65,11 @@ public static class SandboxBenchmark
                 if (i >= 0 && port is not null) teardown.Add(sw.Elapsed.TotalMilliseconds);
             }
         }
+        await sandbox.Networker.RemoveHostNetworkAsync(CancellationToken.None);
         Directory.Delete(root, recursive: true);
         return
         [
-            Summarize($"bare {runtime.Name} run -d (rootfs dir, no netns)", bare),
+            Summarize($"bare {runtime.Name} run -d{(runtime.HidesUnifiedCgroup ? " (in unshare -m, unified umounted)" : "")}", bare),
             Summarize("ours: overlay + bundle + cgroups + monitor", ours),
             Summarize("ours: + netns, veth, port mapping", oursNet),
             Summarize("ours: teardown (with network)", teardown),
@@ -107,4 +110,13 @@ public static class SandboxBenchmark
             ["resources"] = new JsonObject { ["memory"] = new JsonObject { ["limit"] = 64L << 20 } },
         },
     };
+}
+
+/// <summary>The sandbox's own log lines on stderr (PLATFORM_BENCH_LOG=1): where a start's time goes, by step.</summary>
+internal sealed class StderrLogger : Microsoft.Extensions.Logging.ILogger<Sandbox.Sandbox>
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel >= Microsoft.Extensions.Logging.LogLevel.Information;
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+        Exception? exception, Func<TState, Exception?, string> formatter) => Console.Error.WriteLine(formatter(state, exception));
 }
