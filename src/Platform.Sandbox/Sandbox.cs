@@ -127,32 +127,31 @@ public sealed partial class Sandbox : ISandbox
     {
         var id = spec.Id;
         var began = Stopwatch.GetTimestamp();
-        // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
-        var networkTask = spec.ContainerPort is { } port
-            ? _networker.CreateAsync(id, port, spec.Egress, cancellationToken)
-            : Task.FromResult<ContainerNetwork?>(null)!;
+        // The network (a few forks of ip and iptables) is made while the overlay is mounted and the bundle written:
+        // its address and namespace path are known once reserved.
+        var pending = spec.ContainerPort is { } port ? await _networker.BeginCreateAsync(id, port, spec.Egress, cancellationToken) : null;
+        var network = pending?.Network;
+        info = info with { Network = network };
+        info.TryWrite(paths);
         try
         {
             await WritableLayer.CreateAsync(paths.Disk, paths.DiskImage, spec.DiskLimitBytes, cancellationToken);
             OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
+            await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
+            await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
+                info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
+                string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
         }
         catch
         {
-            try { await networkTask; } catch { /* the mount failure is the one to report */ }
+            if (pending is not null)
+                try { await pending.Ready; } catch { /* the first failure is the one to report */ }
             throw;
         }
         var mounted = Stopwatch.GetElapsedTime(began);
-        var network = await networkTask;
+        if (pending is not null) await pending.Ready;
         var networked = Stopwatch.GetElapsedTime(began);
-        info = info with { Network = network };
-        info.TryWrite(paths);
 
-        await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
-        await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
-            info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
-            string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
-
-        var bundled = Stopwatch.GetElapsedTime(began);
         var launch = await _monitor.CreateAsync(paths, cancellationToken);
         var launched = Stopwatch.GetElapsedTime(began);
         info = info with
@@ -169,9 +168,9 @@ public sealed partial class Sandbox : ISandbox
         }
         var live = Watch(paths, info, LogCursor.Start, output);
         _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort}) in {Ms:F1} ms: " +
-                               "rootfs {Rootfs:F1}, network {Network:F1}, bundle {Bundle:F1}, monitor and runtime {Launch:F1}",
+                               "rootfs and bundle by {Rootfs:F1}, network by {Network:F1}, monitor and runtime {Launch:F1}",
             id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort, Stopwatch.GetElapsedTime(began).TotalMilliseconds,
-            mounted.TotalMilliseconds, networked.TotalMilliseconds, (bundled - networked).TotalMilliseconds, (launched - bundled).TotalMilliseconds);
+            mounted.TotalMilliseconds, networked.TotalMilliseconds, (launched - networked).TotalMilliseconds);
         return new RunningContainer(id, network?.IpAddress, network?.HostPort, launch.InitPid, live.Exited);
     }
 
@@ -200,8 +199,9 @@ public sealed partial class Sandbox : ISandbox
         TaskCompletionSource<ContainerExit> exitSeen, Task reader, WatchPace pace, bool notified, CancellationToken stopReading)
     {
         var id = paths.Id;
-        // Told of the monitor's end, the exit-file poll is only a fallback and can be slow.
-        var exit = await WaitForExitFileAsync(paths, info, pace, TimeSpan.FromMilliseconds(notified ? 1000 : 100), stopReading);
+        // Told of the monitor's end (which hurries or wakes this poll), the exit-file poll is only a fallback and can
+        // be slow: an idle cell's cost is these polls, per container.
+        var exit = await WaitForExitFileAsync(paths, info, pace, TimeSpan.FromMilliseconds(notified ? 10_000 : 100), stopReading);
         exitSeen.TrySetResult(exit);
         pace.Hurry(); // the reader drains the log now rather than at its next slow poll
         // The monitor has written every line before its exit file; bound the wait in case the reader is stuck.

@@ -37,7 +37,13 @@ public static class SurvivalBenchmark
         var idle = RssKb(platd.Pid);
 
         await Run(platd, ["scale", "site", "-i", instances.ToString()]);
-        await WaitForAsync(api, running: instances);
+        try { await WaitForAsync(api, running: instances); }
+        catch (TimeoutException)
+        {
+            var log = Path.Combine(Path.GetTempPath(), $"platd-idle-{platd.Pid}.log");
+            await File.WriteAllTextAsync(log, platd.Log);
+            throw new TimeoutException($"site did not reach {instances} RUNNING instances; platd's log is in {log}");
+        }
         await Task.Delay(TimeSpan.FromSeconds(10)); // idle: a few heartbeats, log reads and exit polls
         var loaded = RssKb(platd.Pid);
         var monitorPids = Directory.EnumerateDirectories(Path.Combine(platd.DataDir, "sandbox", "containers"))
@@ -65,7 +71,7 @@ public static class SurvivalBenchmark
 
     private static async Task WaitForAsync(HttpClient api, int running)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(6);
         while (DateTime.UtcNow < deadline)
         {
             var detail = await api.GetFromJsonAsync<AppDetailResponse>("/v1/apps/site");

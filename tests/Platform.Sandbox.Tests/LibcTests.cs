@@ -46,3 +46,17 @@ public sealed class LibcTests
         Assert.Equal(0, Libc.Close(fd));
     }
 }
+
+public sealed class ProcessStatTests
+{
+    [Fact]
+    public void The_start_time_and_liveness_are_read_from_proc_stat()
+    {
+        var stat = File.ReadAllText($"/proc/{Environment.ProcessId}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        Assert.Equal(ulong.Parse(fields[19]), Platform.Sandbox.Runtime.ProcessExit.StartTime(Environment.ProcessId));
+        Assert.True(Platform.Sandbox.Runtime.ProcessExit.IsAlive(Environment.ProcessId, ulong.Parse(fields[19])));
+        Assert.False(Platform.Sandbox.Runtime.ProcessExit.IsAlive(Environment.ProcessId, ulong.Parse(fields[19]) + 1));
+        Assert.Null(Platform.Sandbox.Runtime.ProcessExit.StartTime(int.MaxValue));
+    }
+}

@@ -195,7 +195,10 @@ internal sealed class ConmonMonitor
     public static ContainerExit? ReadExit(ContainerPaths paths, Func<bool> oomKilled)
     {
         string text;
-        try { text = File.ReadAllText(MonitorFiles.ExitFile(paths)).Trim(); }
+        var file = MonitorFiles.ExitFile(paths);
+        // Polled for every container: a missing file is the usual answer, and an exception per poll is costly.
+        if (!File.Exists(file)) return null;
+        try { text = File.ReadAllText(file).Trim(); }
         catch (IOException) { return null; }
         if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var status)) return null;
         return Decode(status, oomKilled());

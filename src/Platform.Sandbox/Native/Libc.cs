@@ -135,7 +135,11 @@ internal static unsafe partial class Libc
     {
         statx st;
         int result;
-        fixed (byte* p = Z(path)) result = Keep(L.statx(dirFd, p, flags, mask, &st));
+        // Called on every log and exit poll of every container: the path goes on the stack, not the heap.
+        var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        Span<byte> bytes = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        bytes[Encoding.UTF8.GetBytes(path, bytes)] = 0;
+        fixed (byte* p = bytes) result = Keep(L.statx(dirFd, p, flags, mask, &st));
         buffer = new StatxBuffer(st);
         return result;
     }

@@ -5,6 +5,9 @@ using Platform.Contracts.Messages;
 
 namespace Platform.Sandbox.Network;
 
+/// <summary>A container's network as reserved, and the making of its devices and rules (<see cref="Ready"/>).</summary>
+public sealed record PendingNetwork(ContainerNetwork Network, Task Ready);
+
 /// <summary>A container's network: its namespace, address, host-side veth and mapped host port.</summary>
 public sealed record ContainerNetwork(string NamespaceName, string NamespacePath, string IpAddress, string HostVeth, int HostPort, int ContainerPort);
 
@@ -151,6 +154,18 @@ public sealed partial class Networker
     public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, IReadOnlyList<EgressRule>? egress,
         CancellationToken cancellationToken)
     {
+        var pending = await BeginCreateAsync(id, containerPort, egress, cancellationToken);
+        await pending.Ready;
+        return pending.Network;
+    }
+
+    /// <summary>
+    /// Reserves the container's address and host port and starts making its devices and rules: the network is known
+    /// (for /etc/hosts and the bundle) before it is <see cref="PendingNetwork.Ready"/>, so the caller can go on meanwhile.
+    /// </summary>
+    public async Task<PendingNetwork> BeginCreateAsync(string id, int containerPort, IReadOnlyList<EgressRule>? egress,
+        CancellationToken cancellationToken)
+    {
         if (EgressRule.Problem(egress) is { } problem) throw new ArgumentException(problem, nameof(egress));
         if (containerPort is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(containerPort), containerPort, "not a TCP port");
         await EnsureHostNetworkAsync(cancellationToken);
@@ -160,9 +175,39 @@ public sealed partial class Networker
         var veth = VethName(offset);
         var ns = NamespaceNameFor(id);
         var network = new ContainerNetwork(ns, NamespacePathFor(id), ip, veth, hostPort, containerPort);
+        ContainerEgress? own = null;
+        if (egress is { Count: > 0 })
+        {
+            own = new ContainerEgress(id, ContainerEgress.ChainFor(_chainPrefix, offset), ip, egress);
+            own.Write(_egressDirectory); // on disk before it exists, so a destroy by id finds it
+        }
+        return new PendingNetwork(network, ConnectAsync(id, network, own, cancellationToken));
+    }
 
+    /// <summary>The devices (two `ip` batches) and the rules (one iptables-restore), which do not wait for each other.</summary>
+    private async Task ConnectAsync(string id, ContainerNetwork network, ContainerEgress? egress, CancellationToken cancellationToken)
+    {
+        var rules = new StringBuilder();
+        rules.AppendLine("*nat");
+        rules.AppendLine($"-A {DnatSpec(id, network)}");
+        rules.AppendLine("COMMIT");
+        if (egress is not null)
+        {
+            rules.AppendLine("*filter");
+            egress.AppendChain(rules);
+            foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-I {from} {spec}");
+            rules.AppendLine("COMMIT");
+        }
+        var devices = CreateDevicesAsync(network, cancellationToken);
+        var installed = HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+        await Task.WhenAll(devices, installed); // both finish before a failure is reported: a destroy may follow at once
+    }
+
+    private async Task CreateDevicesAsync(ContainerNetwork network, CancellationToken cancellationToken)
+    {
+        var (ns, veth, ip) = (network.NamespaceName, network.HostVeth, network.IpAddress);
         if (File.Exists(network.NamespacePath) || Directory.Exists($"/sys/class/net/{veth}"))
-            await RemoveDevicesAsync(ns, veth, cancellationToken); // left over from a crash
+            await RemoveDevicesAsync(ns, veth, cancellationToken); // left over from a crash, or not yet freed by the kernel
 
         await HostCommand.RunCheckedAsync("ip", ["-batch", "-"],
             $"""
@@ -181,21 +226,6 @@ public sealed partial class Networker
             route add default via {_subnet.Gateway}
 
             """, cancellationToken);
-        var rules = new StringBuilder();
-        rules.AppendLine("*nat");
-        rules.AppendLine($"-A {DnatSpec(id, network)}");
-        rules.AppendLine("COMMIT");
-        if (egress is { Count: > 0 })
-        {
-            var own = new ContainerEgress(id, ContainerEgress.ChainFor(_chainPrefix, offset), ip, egress);
-            own.Write(_egressDirectory); // on disk before it exists, so a destroy by id finds it
-            rules.AppendLine("*filter");
-            own.AppendChain(rules);
-            foreach (var (from, spec) in own.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-I {from} {spec}");
-            rules.AppendLine("COMMIT");
-        }
-        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
-        return network;
     }
 
     /// <summary>
@@ -214,8 +244,10 @@ public sealed partial class Networker
         var offsets = _addresses.HeldBy(id).ToList();
         var ports = _ports.HeldBy(id).ToList();
         var egress = ContainerEgress.TryRead(_egressDirectory, id);
-        foreach (var offset in offsets.DefaultIfEmpty(-1))
-            await RemoveDevicesAsync(ns, offset >= 0 ? VethName((uint)offset) : null, cancellationToken);
+        // No process is left in the namespace: once it is unmounted the kernel frees it, and with it eth0 and so the
+        // host's end of the pair, within milliseconds and without an `ip` process (a leftover veth of the same name
+        // is removed when the address is next handed out).
+        ReleaseNamespace(ns);
         // Rules are written only after both reservations are on disk: with neither held there are none, and the
         // iptables-save that looks for them (10-40 ms, under the xtables lock) is skipped. Most staging steps and
         // every destroy-before-create have no network.
@@ -275,6 +307,17 @@ public sealed partial class Networker
         if (!result.Succeeded)
             _logger.LogDebug("Container {Id}'s recorded rules were not all there ({Error}); looking for them", id, result.StandardError.Trim());
         return result.Succeeded;
+    }
+
+    /// <summary>`ip netns del` in-process: the namespace's bind mount is detached and its file removed.</summary>
+    private static void ReleaseNamespace(string ns)
+    {
+        var path = Path.Combine(NetnsDirectory, ns);
+        if (!File.Exists(path)) return;
+        // EINVAL: not mounted (any more); the file is left over from a crash.
+        if (Native.Libc.Umount2(path, Native.Libc.MNT_DETACH) != 0 && Native.Libc.LastError is not (Native.Libc.EINVAL or Native.Libc.ENOENT))
+            throw new SandboxException($"removing network namespace {ns} failed: {Native.Libc.Failure("umount2", path).Message}");
+        File.Delete(path);
     }
 
     private static async Task RemoveDevicesAsync(string ns, string? veth, CancellationToken cancellationToken)
