@@ -24,7 +24,7 @@ internal sealed record MonitorLaunch(int MonitorPid, ulong? MonitorStartTime, in
 
 /// <summary>
 /// Starts containers under conmon (from Debian), one monitor process per container: conmon runs
-/// `runtime create` with pipes it owns as the container's stdio, becomes the subreaper of the container's init,
+/// the runtime (`run -d`, through its wrapper) with pipes it owns as the container's stdio, becomes the subreaper of the container's init,
 /// writes every output line to a log file and the exit status to an exit file, and lives as long as the
 /// container, detached from whoever started it. So the cell agent can be killed or upgraded: the container keeps
 /// running, its output keeps being recorded, and how it ended is on disk for the next agent to read.
