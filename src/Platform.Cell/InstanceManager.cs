@@ -343,6 +343,8 @@ public sealed class InstanceManager(
                 // vcap, who owns /home/vcap in the droplet: an unprivileged user has no capabilities at all.
                 User = new ContainerUser(InstanceEnvironment.VcapUid, InstanceEnvironment.VcapGid),
                 ContainerPort = _options.AppPort,
+                // The instance's own egress rules (its application security groups) on top of the cell's defaults.
+                Egress = start.Egress,
                 Mounts = Volumes.InstanceVolumes.Prepare(start, _options),
                 // What a restarted agent needs to adopt the instance: which app, index and droplet it is for.
                 Annotations = new Dictionary<string, string> { [StartAnnotation] = JsonSerializer.Serialize(start) },

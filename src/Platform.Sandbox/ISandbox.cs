@@ -27,6 +27,12 @@ public sealed record ContainerSpec
     /// </summary>
     public int? ContainerPort { get; init; }
 
+    /// <summary>
+    /// What this container may reach beyond the cell's egress defaults (allow rules, in a chain of its own; see
+    /// docs/sandbox.md, "Network policy"). Null or empty: the defaults only. Needs <see cref="ContainerPort"/> (a network).
+    /// </summary>
+    public IReadOnlyList<Platform.Contracts.Messages.EgressRule>? Egress { get; init; }
+
     /// <summary>Who the process runs as. Null: root (uid 0, gid 0), with the default capability set.</summary>
     public ContainerUser? User { get; init; }
 

@@ -126,41 +126,40 @@ public sealed partial class Sandbox : ISandbox
         ContainerSpec spec, ContainerPaths paths, ContainerInfo info, PositionedOutputHandler output, CancellationToken cancellationToken)
     {
         var id = spec.Id;
-        // The network (a few forks of ip and iptables) and the overlay (one mount call) are independent.
-        var networkTask = spec.ContainerPort is { } port
-            ? _networker.CreateAsync(id, port, cancellationToken)
-            : Task.FromResult<ContainerNetwork?>(null)!;
+        var began = Stopwatch.GetTimestamp();
+        // The network (a few forks of ip and iptables) is made while the overlay is mounted and the bundle written:
+        // its address and namespace path are known once reserved.
+        var pending = spec.ContainerPort is { } port ? await _networker.BeginCreateAsync(id, port, spec.Egress, cancellationToken) : null;
+        var network = pending?.Network;
+        info = info with { Network = network };
+        info.TryWrite(paths);
         try
         {
             await WritableLayer.CreateAsync(paths.Disk, paths.DiskImage, spec.DiskLimitBytes, cancellationToken);
             OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
+            await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
+            await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
+                info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
+                string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
         }
         catch
         {
-            try { await networkTask; } catch { /* the mount failure is the one to report */ }
+            if (pending is not null)
+                try { await pending.Ready; } catch { /* the first failure is the one to report */ }
             throw;
         }
-        var network = await networkTask;
-        info = info with { Network = network };
-        info.TryWrite(paths);
-
-        await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
-        await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
-            info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
-            string.IsNullOrEmpty(_options.InitPath) ? null : _options.InitPath, _options.DefaultPidsLimit, _options.CpuQuotaPercent), cancellationToken);
+        var mounted = Stopwatch.GetElapsedTime(began);
+        if (pending is not null) await pending.Ready;
+        var networked = Stopwatch.GetElapsedTime(began);
 
         var launch = await _monitor.CreateAsync(paths, cancellationToken);
+        var launched = Stopwatch.GetElapsedTime(began);
         info = info with
         {
             Pid = launch.InitPid, PidStartTime = launch.InitStartTime,
             MonitorPid = launch.MonitorPid, MonitorStartTime = launch.MonitorStartTime,
         };
-        info.TryWrite(paths);
-        // Created, not started: the process runs once the runtime is told to start it (under the monitor, which
-        // already holds its stdio).
-        var started = await _runtime.RunAsync(["start", id], cancellationToken);
-        if (!started.Succeeded)
-            throw new SandboxException($"{_runtime.Name} start {id} failed: {started.StandardError.Trim()} {RuntimeLog.LastError(paths)}".Trim());
+        // Created and started in one runtime call under the monitor, which holds its stdio (see ConmonMonitor).
         info = info with { Phase = ContainerPhase.Running };
         lock (StateGate(id))
         {
@@ -168,8 +167,10 @@ public sealed partial class Sandbox : ISandbox
             if (ContainerInfo.TryRead(paths) is not { Phase: ContainerPhase.Exited }) info.TryWrite(paths);
         }
         var live = Watch(paths, info, LogCursor.Start, output);
-        _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort})",
-            id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort);
+        _logger.LogInformation("Started container {Id} (pid {Pid}, monitor {Monitor}, {Address}:{HostPort}) in {Ms:F1} ms: " +
+                               "rootfs and bundle by {Rootfs:F1}, network by {Network:F1}, monitor and runtime {Launch:F1}",
+            id, launch.InitPid, launch.MonitorPid, network?.IpAddress, network?.HostPort, Stopwatch.GetElapsedTime(began).TotalMilliseconds,
+            mounted.TotalMilliseconds, networked.TotalMilliseconds, (launched - networked).TotalMilliseconds);
         return new RunningContainer(id, network?.IpAddress, network?.HostPort, launch.InitPid, live.Exited);
     }
 
@@ -198,8 +199,9 @@ public sealed partial class Sandbox : ISandbox
         TaskCompletionSource<ContainerExit> exitSeen, Task reader, WatchPace pace, bool notified, CancellationToken stopReading)
     {
         var id = paths.Id;
-        // Told of the monitor's end, the exit-file poll is only a fallback and can be slow.
-        var exit = await WaitForExitFileAsync(paths, info, pace, TimeSpan.FromMilliseconds(notified ? 1000 : 100), stopReading);
+        // Told of the monitor's end (which hurries or wakes this poll), the exit-file poll is only a fallback and can
+        // be slow: an idle cell's cost is these polls, per container.
+        var exit = await WaitForExitFileAsync(paths, info, pace, TimeSpan.FromMilliseconds(notified ? 10_000 : 100), stopReading);
         exitSeen.TrySetResult(exit);
         pace.Hurry(); // the reader drains the log now rather than at its next slow poll
         // The monitor has written every line before its exit file; bound the wait in case the reader is stuck.
@@ -293,6 +295,8 @@ public sealed partial class Sandbox : ISandbox
             if (output(annotations) is not { } handler) return null;
             var exitedMeanwhile = info.Phase == ContainerPhase.Exited || File.Exists(MonitorFiles.ExitFile(paths))
                 || (!ProcessExit.IsAlive(info.MonitorPid.Value, info.MonitorStartTime) && !ProcessExit.IsAlive(pid, info.PidStartTime));
+            // A new agent's host network setup flushed the cell's chains, and with them the jump to its own rules.
+            if (info.Network is not null && !exitedMeanwhile) await _networker.RestoreEgressAsync(id, cancellationToken);
             var live = Watch(paths, info, LoadLogCursor(paths), handler);
             _logger.LogInformation("Adopted container {Id} (pid {Pid}, monitor {Monitor}{Exited})", id, pid, info.MonitorPid,
                 exitedMeanwhile ? ", exited meanwhile" : "");
@@ -354,38 +358,48 @@ public sealed partial class Sandbox : ISandbox
 
         // The container may have been created with the other runtime (the setting changed across a restart).
         var runtime = RuntimeFor(info?.Runtime);
-        if (runtime.HasState(id))
+        var hasState = runtime.HasState(id);
+        if (hasState)
         {
             // Its end must be noticed within milliseconds: the notifier does that; without it, the polls are hurried.
             if (live is { Notified: false }) live.Pace.Hurry();
-            if (IsRunning(info, live))
+            if (IsRunning(info, live) && gracePeriod > TimeSpan.Zero)
             {
-                await runtime.KillAsync(id, "TERM", cancellationToken);
+                await SignalAsync(runtime, id, info, 15, cancellationToken);
                 await WaitForExitAsync(info, live, gracePeriod, cancellationToken);
             }
             // What outlived the grace period is killed here rather than by `delete --force`, which sleeps 100 ms
             // after its SIGKILL before it looks again (half of every teardown, measured).
             if (info?.Pid is { } pid && ProcessExit.IsAlive(pid, info.PidStartTime))
             {
-                await runtime.KillAsync(id, "KILL", cancellationToken);
+                await SignalAsync(runtime, id, info, 9, cancellationToken);
                 await ProcessExit.UntilGoneAsync(pid, info.PidStartTime, TimeSpan.FromSeconds(5), _time, cancellationToken);
             }
-            // Removes the runtime's state and cgroups (and kills whatever is still left).
-            await runtime.DeleteAsync(id, cancellationToken);
         }
-        if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
-            Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
-        if (live is not null)
+        // The process is gone: the runtime's state and cgroups, the network and the mounts are independent of each
+        // other, so they go at the same time (each step is a host command or two; in a row they were most of a teardown).
+        var removeState = hasState ? runtime.DeleteAsync(id, cancellationToken) : Task.CompletedTask;
+        var removeNetwork = _networker.DestroyAsync(id, info?.Network, cancellationToken);
+        try
         {
-            await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
-            await live.StopReading.CancelAsync();
-        }
-        if (info?.MonitorPid is { } monitorPid)
-            await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
+            if (live is null && info?.Pid is { } orphanPid && ProcessExit.IsAlive(orphanPid, info.PidStartTime))
+                Native.Libc.Kill(orphanPid, 9); // running without runtime state (e.g. a lost state root): still ours to stop
+            if (live is not null)
+            {
+                await Task.WhenAny(live.Exited, Task.Delay(TimeSpan.FromSeconds(15), _time, cancellationToken));
+                await live.StopReading.CancelAsync();
+            }
+            if (info?.MonitorPid is { } monitorPid)
+                await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
 
-        runtime.ReapOrphans();
-        OverlayRootfs.UnmountAllUnder(paths.Directory);
-        await _networker.DestroyAsync(id, cancellationToken);
+            runtime.ReapOrphans();
+            OverlayRootfs.UnmountAllUnder(paths.Directory);
+        }
+        finally
+        {
+            // Waited for even when a step above failed: none may still run when the container's gate is released.
+            await Task.WhenAll(removeState, removeNetwork);
+        }
 
         foreach (var dir in _cgroups.DirectoriesOf(info?.CgroupsPath ?? CgroupsPathFor(id)))
         {
@@ -422,6 +436,20 @@ public sealed partial class Sandbox : ISandbox
             }
             catch (SandboxException) { return _runtime; }
         });
+    }
+
+    /// <summary>
+    /// Signals the container's init with kill(2), as `runtime kill` would, without a runtime process: its pid is
+    /// recorded with its start time, checked first against a reused pid. Without a recorded pid, the runtime does it.
+    /// </summary>
+    private static async Task SignalAsync(OciRuntime runtime, string id, ContainerInfo? info, int signal, CancellationToken cancellationToken)
+    {
+        if (info?.Pid is { } pid && info.PidStartTime is not null)
+        {
+            if (ProcessExit.IsAlive(pid, info.PidStartTime)) Native.Libc.Kill(pid, signal);
+            return;
+        }
+        await runtime.KillAsync(id, signal.ToString(System.Globalization.CultureInfo.InvariantCulture), cancellationToken);
     }
 
     private static bool IsRunning(ContainerInfo? info, LiveContainer? live) =>
@@ -555,6 +583,9 @@ public sealed partial class Sandbox : ISandbox
                 throw new ArgumentException($"annotation '{name}' must be a string of at most 64 KiB", nameof(spec));
         }
         if (spec.PidsLimit is <= 0) throw new ArgumentException("PidsLimit must be positive", nameof(spec));
+        if (Platform.Contracts.Messages.EgressRule.Problem(spec.Egress) is { } egressProblem) throw new ArgumentException(egressProblem, nameof(spec));
+        if (spec.Egress is { Count: > 0 } && spec.ContainerPort is null)
+            throw new ArgumentException("egress rules need a network: set ContainerPort", nameof(spec));
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,47}$")]

@@ -95,6 +95,36 @@ public sealed class InstanceManagerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_instances_egress_rules_get_a_chain_of_its_own_that_goes_with_it()
+    {
+        var start = _cell.Start(WebServer) with { Egress = [new EgressRule("tcp", "10.99.0.0/16", "5432")] };
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
+        var comment = $"PLTCELL:{InstanceManager.ContainerId(start.InstanceId)}";
+        var rules = await Run("iptables-save", "-t", "filter");
+        Assert.Contains(rules.Split('\n'), l => l.StartsWith("-A PLTCELL-C", StringComparison.Ordinal) && l.Contains("-d 10.99.0.0/16 -p tcp -m tcp --dport 5432 -j ACCEPT"));
+        Assert.Contains(comment, rules);
+
+        await _cell.Instances.StopAsync(new StopInstance(start.InstanceId, "cell-test", "test"), CancellationToken.None);
+        await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Stopped);
+        rules = await Run("iptables-save", "-t", "filter");
+        Assert.DoesNotContain(comment, rules);
+        Assert.DoesNotContain(":PLTCELL-C", rules);
+    }
+
+    [Fact]
+    public async Task An_instance_with_a_bad_egress_rule_fails_to_start_saying_which()
+    {
+        var start = _cell.Start(WebServer) with { Egress = [new EgressRule("tcp", "10.99.0.0/16", "http")] };
+        await _cell.Instances.StartAsync(start, CancellationToken.None);
+
+        var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
+        Assert.Contains("failed to start", crashed.Reason);
+        Assert.Contains("egress rule 0: egress rule ports 'http'", crashed.Reason);
+        Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_layer_missing_from_the_blobstore_fails_the_start_clearly()
     {
         var missing = new LayerRef("sha256:" + new string('0', 64), 10, "gone");

@@ -54,6 +54,17 @@ public sealed class EscapeTests(IsolationFixture fx)
     }
 
     [Theory, MemberData(nameof(Runtimes))]
+    public async Task It_cannot_make_system_calls_through_the_32_bit_entry_point(string runtime)
+    {
+        // (An x86-64 test, as the machines here are.) The host runs i386 code (the same call outside a container prints ok); the filter knows only x86-64.
+        var onHost = await IsolationFixture.RunAsync(Path.Combine(fx.ToolsLayer, "opt", "tools", "escape"), "int80-getpid");
+        Assert.Equal("ok", onHost.Output.Trim());
+        var output = await RunAsync(runtime, "int80", $"{Escape} int80-getpid; echo status=$?");
+        Assert.Equal("159", output.Value("status")); // 128 + SIGSYS: killed by the filter
+        Assert.DoesNotContain("ok", output.Out);
+    }
+
+    [Theory, MemberData(nameof(Runtimes))]
     public async Task It_cannot_load_a_kernel_module(string runtime)
     {
         var output = await RunAsync(runtime, "module",

@@ -32,6 +32,15 @@ public sealed class ContainerTests(SandboxFixture fx)
     }
 
     [Fact]
+    public async Task A_container_may_be_called_like_a_runtime_command()
+    {
+        // The monitor's runtime wrapper turns conmon's `create` into `run -d`: only the command, never the id.
+        var (exit, output) = await RunToEndAsync(fx.Spec("create", "echo named create"));
+        Assert.Equal(new ContainerExit(0, null, false), exit);
+        Assert.Equal(["named create"], output.Out);
+    }
+
+    [Fact]
     public async Task A_process_killed_by_a_signal_is_reported_as_such()
     {
         var id = SandboxFixture.NewId("sig");

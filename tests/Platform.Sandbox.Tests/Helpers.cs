@@ -64,6 +64,9 @@ public static class Leftovers
         Assert.DoesNotContain($"PLATTEST:{id}", rules);
         if (network is not null)
         {
+            // The veth goes with its namespace, which the kernel frees (in its own time) once nothing is in it.
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (Directory.Exists($"/sys/class/net/{network.HostVeth}") && DateTime.UtcNow < deadline) await Task.Delay(10);
             Assert.False(Directory.Exists($"/sys/class/net/{network.HostVeth}"), $"veth {network.HostVeth} is still there");
             Assert.DoesNotContain(network.IpAddress + ":", rules);
             Assert.DoesNotContain($"{network.IpAddress}/", rules);

@@ -33,23 +33,31 @@ public sealed class RuntimeDetectionTests
     }
 
     [Fact]
-    public void Auto_prefers_crun_but_falls_back_to_runc_on_a_hybrid_host_and_says_why()
+    public void Auto_prefers_crun_and_on_a_hybrid_host_runs_it_without_the_cgroup2_mount_or_falls_back_to_runc_saying_why()
     {
         using var bins = new FakeBinaries();
         var options = new SandboxOptions { CrunPath = bins.Crun, RuncPath = bins.Runc };
 
         var onHybrid = OciRuntime.Detect(options, CgroupLayout.Parse(Hybrid));
-        Assert.Equal("runc", onHybrid.Name);
+        Assert.Equal("crun", onHybrid.Name);
+        Assert.True(onHybrid.HidesUnifiedCgroup);
         Assert.Contains("hybrid", onHybrid.Reason);
-        Assert.Contains("/sys/fs/cgroup/unified", onHybrid.Reason);
+        Assert.Contains("private mount namespace", onHybrid.Reason);
+
+        // A crun that does not run there (here: one that fails) leaves runc, and the reason says what failed.
+        bins.BreakCrun();
+        var fallback = OciRuntime.Detect(options, CgroupLayout.Parse(Hybrid));
+        Assert.Equal("runc", fallback.Name);
+        Assert.Contains("/sys/fs/cgroup/unified", fallback.Reason);
+        Assert.Contains("exit code 3", fallback.Reason);
 
         var onUnified = OciRuntime.Detect(options, CgroupLayout.Parse(Unified));
         Assert.Equal("crun", onUnified.Name);
         Assert.False(onUnified.HidesUnifiedCgroup);
 
-        var forced = OciRuntime.Detect(new SandboxOptions { CrunPath = bins.Crun, RuncPath = bins.Runc, Runtime = "crun" }, CgroupLayout.Parse(Hybrid));
-        Assert.Equal("crun", forced.Name);
-        Assert.True(forced.HidesUnifiedCgroup);
+        var forced = OciRuntime.Detect(new SandboxOptions { CrunPath = bins.Crun, RuncPath = bins.Runc, Runtime = "runc" }, CgroupLayout.Parse(Hybrid));
+        Assert.Equal("runc", forced.Name);
+        Assert.False(forced.HidesUnifiedCgroup);
 
         Assert.Throws<SandboxException>(() => OciRuntime.Detect(new SandboxOptions { CrunPath = bins.Crun, RuncPath = bins.Runc, Runtime = "kata" }, CgroupLayout.Parse(Unified)));
         Assert.Throws<SandboxException>(() => OciRuntime.Detect(
@@ -61,9 +69,10 @@ public sealed class RuntimeDetectionTests
     {
         var layout = CgroupLayout.Detect();
         var runtime = OciRuntime.Detect(new SandboxOptions(), layout);
-        if (layout.Mode == CgroupMode.Hybrid)
+        if (layout.Mode == CgroupMode.Hybrid && File.Exists("/usr/bin/crun"))
         {
-            Assert.Equal("runc", runtime.Name);
+            Assert.Equal("crun", runtime.Name);
+            Assert.True(runtime.HidesUnifiedCgroup);
             Assert.Contains("hybrid", runtime.Reason);
         }
         else Assert.Equal(File.Exists("/usr/bin/crun") ? "crun" : "runc", runtime.Name);
@@ -110,7 +119,15 @@ public sealed class RuntimeDetectionTests
         private readonly string _dir = Directory.CreateTempSubdirectory("runtimes").FullName;
         public string Crun => Path.Combine(_dir, "crun");
         public string Runc => Path.Combine(_dir, "runc");
-        public FakeBinaries() { File.WriteAllText(Crun, ""); File.WriteAllText(Runc, ""); }
+        public FakeBinaries()
+        {
+            File.WriteAllText(Crun, "#!/bin/sh\necho crun version 1.8.1\n");
+            File.WriteAllText(Runc, "#!/bin/sh\n");
+            File.SetUnixFileMode(Crun, (UnixFileMode)0x1ED);
+        }
+
+        /// <summary>A crun that fails to run (as one refusing the host would).</summary>
+        public void BreakCrun() => File.WriteAllText(Crun, "#!/bin/sh\necho broken >&2\nexit 3\n");
         public void Dispose() => Directory.Delete(_dir, recursive: true);
     }
 }

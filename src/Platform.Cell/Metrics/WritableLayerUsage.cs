@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 
 namespace Platform.Cell.Metrics;
 
@@ -52,21 +51,12 @@ public static class WritableLayerUsage
 
     private sealed record FsStat(ulong FragmentSize, ulong Blocks, ulong FreeBlocks, ulong FsId);
 
-    private static FsStat? StatFs(string path)
+    private static unsafe FsStat? StatFs(string path)
     {
         if (!Directory.Exists(path)) return null;
-        return StatVfs(path, out var s) == 0 ? new FsStat(s.f_frsize, s.f_blocks, s.f_bfree, s.f_fsid) : null;
+        Tmds.Linux.statvfs s;
+        fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0"))
+            if (Tmds.Linux.LibC.statvfs(p, &s) != 0) return null;
+        return new FsStat(s.f_frsize, (ulong)s.f_blocks, (ulong)s.f_bfree, s.f_fsid);
     }
-
-    /// <summary>struct statvfs of glibc on 64-bit Linux: eleven unsigned longs, then six ints of padding.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    private struct StatVfsBuffer
-    {
-        public ulong f_bsize, f_frsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_favail, f_fsid, f_flag, f_namemax;
-        private readonly int _spare0, _spare1, _spare2, _spare3, _spare4, _spare5;
-    }
-
-    // DllImport rather than LibraryImport: this project does not allow unsafe code, which the generator needs.
-    [DllImport("libc", EntryPoint = "statvfs", SetLastError = true)]
-    private static extern int StatVfs([MarshalAs(UnmanagedType.LPUTF8Str)] string path, out StatVfsBuffer buffer);
 }

@@ -58,6 +58,8 @@ public static class InstanceVolumes
         return mounts;
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "chown", SetLastError = true)]
-    private static extern int Chown([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, uint uid, uint gid);
+    private static unsafe int Chown(string path, uint uid, uint gid)
+    {
+        fixed (byte* p = System.Text.Encoding.UTF8.GetBytes(path + "\0")) return Tmds.Linux.LibC.chown(p, uid, gid);
+    }
 }

@@ -5,6 +5,8 @@ namespace Platform.Contracts.Messages;
 /// space and org (its volumes are the space's; apps see the names in VCAP_APPLICATION).
 /// </summary>
 /// <remarks>Idempotent: a cell that already runs <paramref name="InstanceId"/> only reports its state again.</remarks>
+/// <param name="Egress">What this instance may reach beyond the cell's defaults (its application security groups);
+/// null: the cell's defaults only.</param>
 public sealed record StartInstance(
     Guid InstanceId,
     Guid AppId,
@@ -18,7 +20,8 @@ public sealed record StartInstance(
     Dictionary<string, string> Env,
     IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
     InstanceSpace? Space = null,
-    Platform.Contracts.HealthCheck? HealthCheck = null);
+    Platform.Contracts.HealthCheck? HealthCheck = null,
+    IReadOnlyList<EgressRule>? Egress = null);
 
 /// <summary>The space an instance's app belongs to, and its org.</summary>
 public sealed record InstanceSpace(Guid SpaceId, string SpaceName, Guid OrgId, string OrgName);

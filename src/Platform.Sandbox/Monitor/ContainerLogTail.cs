@@ -25,7 +25,8 @@ internal static class ContainerLogTail
         var first = true;
         var carry = new MemoryStream();
         var pieces = new Dictionary<string, StringBuilder>(StringComparer.Ordinal);
-        var buffer = new byte[16 * 1024];
+        // Rented per read, not held: an idle container's reader keeps no buffer between its polls.
+        const int bufferSize = 16 * 1024;
         var delay = FastPoll;
         try
         {
@@ -46,27 +47,34 @@ internal static class ContainerLogTail
                 }
 
                 var readAny = false;
-                if (file is not null)
+                // An idle container's poll is one statx: read only when the file grew or was replaced.
+                if (file is not null && !(Native.Libc.Statx(Native.Libc.AT_FDCWD, path, 0, Native.Libc.STATX_BASIC_STATS, out var now) == 0
+                                          && now.Inode == inode && (long)now.Size <= position + carry.Length))
                 {
                     file.Position = position + carry.Length;
                     int n;
-                    while ((n = await file.ReadAsync(buffer, cancellationToken)) > 0)
+                    var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bufferSize);
+                    try
                     {
-                        readAny = true;
-                        var start = 0;
-                        for (var i = 0; i < n; i++)
+                        while ((n = await file.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken)) > 0)
                         {
-                            if (buffer[i] != (byte)'\n') continue;
-                            carry.Write(buffer, start, i - start);
-                            var recordLength = carry.Length + 1;
-                            Deliver(carry.GetBuffer().AsSpan(0, (int)carry.Length), pieces, output,
-                                new LogCursor(inode, position + recordLength), logger, id);
-                            position += recordLength;
-                            carry.SetLength(0);
-                            start = i + 1;
+                            readAny = true;
+                            var start = 0;
+                            for (var i = 0; i < n; i++)
+                            {
+                                if (buffer[i] != (byte)'\n') continue;
+                                carry.Write(buffer, start, i - start);
+                                var recordLength = carry.Length + 1;
+                                Deliver(carry.GetBuffer().AsSpan(0, (int)carry.Length), pieces, output,
+                                    new LogCursor(inode, position + recordLength), logger, id);
+                                position += recordLength;
+                                carry.SetLength(0);
+                                start = i + 1;
+                            }
+                            carry.Write(buffer, start, n - start);
                         }
-                        carry.Write(buffer, start, n - start);
                     }
+                    finally { System.Buffers.ArrayPool<byte>.Shared.Return(buffer); }
 
                     // A file started afresh: the old one is read to its end now, follow the new one from its start.
                     if (!readAny && TryInode(path) is { } current && current != inode)

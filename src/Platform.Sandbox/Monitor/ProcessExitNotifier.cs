@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Platform.Sandbox.Native;
 using Platform.Sandbox.Runtime;
 
@@ -19,9 +19,7 @@ internal sealed class ProcessExitNotifier
     /// <summary>The process's notifier, or null where this kernel has no pidfd_open or epoll.</summary>
     public static ProcessExitNotifier? Shared => SharedInstance.Value;
 
-    // struct epoll_event is packed on x86-64 (12 bytes: u32 events, u64 data) and naturally aligned elsewhere (16).
-    private static readonly int EventSize = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 12 : 16;
-    private static readonly int DataOffset = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 4 : 8;
+    // Tmds.LibC's epoll_event has the architecture's layout (packed on x86-64, naturally aligned elsewhere).
     private const int BatchSize = 64;
 
     private readonly int _epoll;
@@ -69,10 +67,9 @@ internal sealed class ProcessExitNotifier
             return true;
         }
         _onExit[fd] = onExit;
-        var ev = stackalloc byte[16];
-        *(uint*)ev = Libc.EPOLLIN;
-        *(ulong*)(ev + DataOffset) = (ulong)fd;
-        if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, fd, ev) != 0)
+        var ev = new epoll_event { events = (int)Libc.EPOLLIN };
+        ev.data.fd = fd;
+        if (Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_ADD, fd, &ev) != 0)
         {
             _onExit.TryRemove(fd, out _);
             Libc.Close(fd);
@@ -83,11 +80,11 @@ internal sealed class ProcessExitNotifier
 
     private unsafe void Run()
     {
-        var events = new byte[EventSize * BatchSize];
+        var events = new epoll_event[BatchSize];
         while (true)
         {
             int n;
-            fixed (byte* buffer = events) n = Libc.EpollWait(_epoll, buffer, BatchSize, -1);
+            fixed (epoll_event* buffer = events) n = Libc.EpollWait(_epoll, buffer, BatchSize, -1);
             if (n < 0)
             {
                 if (Libc.LastError == Libc.EINTR) continue;
@@ -95,10 +92,10 @@ internal sealed class ProcessExitNotifier
             }
             for (var i = 0; i < n; i++)
             {
-                var fd = (int)BitConverter.ToUInt64(events, i * EventSize + DataOffset);
+                var fd = events[i].data.fd;
                 // Taken out before the fd is closed: once closed, Watch may get the same number for another process.
                 _onExit.TryRemove(fd, out var onExit);
-                fixed (byte* buffer = events) Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, fd, buffer);
+                fixed (epoll_event* buffer = events) Libc.EpollCtl(_epoll, Libc.EPOLL_CTL_DEL, fd, buffer);
                 Libc.Close(fd);
                 if (onExit is null) continue;
                 try { onExit(); }

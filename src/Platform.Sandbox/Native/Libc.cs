@@ -1,15 +1,23 @@
 using System.Runtime.InteropServices;
+using System.Text;
+using Tmds.Linux;
+using L = Tmds.Linux.LibC;
 
 namespace Platform.Sandbox.Native;
 
 /// <summary>
-/// The few libc calls the sandbox needs that .NET does not expose (mounts, device nodes, xattrs, hard links,
-/// waiting for a reparented child). Declared here rather than taken from a package: Tmds.LibC is not available.
+/// The libc calls the sandbox needs that .NET does not expose (mounts, device nodes, xattrs, hard links, epoll,
+/// pidfds, waiting for a reparented child). They go through Tmds.LibC's bindings; the few it lacks are declared here
+/// with <see cref="LibraryImportAttribute"/>, each saying so. Every call leaves its errno where
+/// <see cref="LastError"/> reads it (Marshal's last P/Invoke error), whichever way it was made, so callers need not
+/// know which is which.
 /// </summary>
-internal static partial class Libc
+internal static unsafe partial class Libc
 {
     private const string Lib = "libc";
 
+    // Constants, not Tmds.LibC's properties, where switch labels need them: errno values and file types are fixed by
+    // the kernel's ABI (a unit test checks them against Tmds.LibC's).
     public const int EINTR = 4;
     public const int ENOENT = 2;
     public const int ESRCH = 3;
@@ -18,11 +26,14 @@ internal static partial class Libc
     public const int EINVAL = 22;
     public const int EBUSY = 16;
 
-    public const int MNT_DETACH = 2;
+    public static readonly int MNT_DETACH = L.MNT_DETACH;
+    /// <summary>prctl's option number (linux/prctl.h): Tmds.LibC has neither prctl nor its constants.</summary>
     public const int PR_SET_CHILD_SUBREAPER = 36;
-    public const int AT_FDCWD = -100;
-    public const int AT_SYMLINK_NOFOLLOW = 0x100;
-    public const uint STATX_BASIC_STATS = 0x7ff;
+    /// <summary>waitpid's flag (sys/wait.h): Tmds.LibC has no waitpid.</summary>
+    public const int WNOHANG = 1;
+    public static readonly int AT_FDCWD = L.AT_FDCWD;
+    public static readonly int AT_SYMLINK_NOFOLLOW = L.AT_SYMLINK_NOFOLLOW;
+    public static readonly uint STATX_BASIC_STATS = L.STATX_BASIC_STATS;
 
     public const uint S_IFMT = 0xF000;
     public const uint S_IFIFO = 0x1000;
@@ -33,69 +44,105 @@ internal static partial class Libc
     public const uint S_IFLNK = 0xA000;
     public const uint S_IFSOCK = 0xC000;
 
-    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string? data);
+    public static readonly int EPOLL_CLOEXEC = L.EPOLL_CLOEXEC;
+    public static readonly int EPOLL_CTL_ADD = L.EPOLL_CTL_ADD;
+    public static readonly int EPOLL_CTL_DEL = L.EPOLL_CTL_DEL;
+    public static readonly uint EPOLLIN = (uint)L.EPOLLIN;
 
-    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Umount2(string target, int flags);
+    /// <summary>Tmds.LibC reads errno itself: keep it where <see cref="LastError"/> looks, before anything else runs.</summary>
+    private static int Keep(int result)
+    {
+        if (result < 0) Marshal.SetLastPInvokeError(L.errno);
+        return result;
+    }
 
+    /// <summary>A NUL-terminated UTF-8 copy of a path, for the byte* parameters of Tmds.LibC.</summary>
+    private static byte[] Z(string s) => Encoding.UTF8.GetBytes(s + "\0");
+
+    public static int Mount(string source, string target, string fileSystemType, ulong flags, string? data)
+    {
+        fixed (byte* s = Z(source)) fixed (byte* t = Z(target)) fixed (byte* f = Z(fileSystemType)) fixed (byte* d = data is null ? null : Z(data))
+            return Keep(L.mount(s, t, f, (ulong_t)flags, d));
+    }
+
+    public static int Umount2(string target, int flags)
+    {
+        fixed (byte* t = Z(target)) return Keep(L.umount2(t, flags));
+    }
+
+    /// <summary>prctl(2): not in Tmds.LibC 0.5.0.</summary>
     [LibraryImport(Lib, EntryPoint = "prctl", SetLastError = true)]
     public static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    /// <summary>waitpid(2): not in Tmds.LibC 0.5.0 (it has no wait family at all).</summary>
     [LibraryImport(Lib, EntryPoint = "waitpid", SetLastError = true)]
     public static partial int WaitPid(int pid, out int status, int options);
 
-    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
-    public static partial int Kill(int pid, int signal);
+    public static int Kill(int pid, int signal) => Keep(L.kill(pid, signal));
 
-    /// <summary>pidfd_open(2) (Linux 5.3): a descriptor that becomes readable when the process ends.</summary>
-    public static int PidfdOpen(int pid) => (int)Syscall(SYS_pidfd_open, pid, 0);
-    private const long SYS_pidfd_open = 434; // the same number on every architecture (added after the tables were unified)
+    /// <summary>
+    /// pidfd_open(2) (Linux 5.3): a descriptor that becomes readable when the process ends. Tmds.LibC 0.5.0 has the
+    /// raw syscall but neither a wrapper nor SYS_pidfd_open, which is 434 on every architecture (it was added after
+    /// the syscall tables were unified).
+    /// </summary>
+    public static int PidfdOpen(int pid) => Keep((int)L.syscall(SYS_pidfd_open, pid, 0));
+    private const int SYS_pidfd_open = 434;
 
-    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long number, long arg1, long arg2);
+    public static int EpollCreate1(int flags) => Keep(L.epoll_create1(flags));
 
-    public const int EPOLL_CLOEXEC = 0x80000;
-    public const int EPOLL_CTL_ADD = 1;
-    public const int EPOLL_CTL_DEL = 2;
-    public const uint EPOLLIN = 0x1;
+    /// <summary>epoll_ctl(2) with Tmds.LibC's epoll_event, whose layout follows the architecture (packed on x86-64).</summary>
+    public static int EpollCtl(int epfd, int op, int fd, epoll_event* ev) => Keep(L.epoll_ctl(epfd, op, fd, ev));
 
-    [LibraryImport(Lib, EntryPoint = "epoll_create1", SetLastError = true)]
-    public static partial int EpollCreate1(int flags);
+    public static int EpollWait(int epfd, epoll_event* events, int maxEvents, int timeout) =>
+        Keep(L.epoll_wait(epfd, events, maxEvents, timeout));
 
-    /// <summary>epoll_ctl(2); <paramref name="ev"/> is a struct epoll_event (its layout differs by architecture: see ProcessExitNotifier).</summary>
-    [LibraryImport(Lib, EntryPoint = "epoll_ctl", SetLastError = true)]
-    public static unsafe partial int EpollCtl(int epfd, int op, int fd, byte* ev);
+    public static int Close(int fd) => Keep(L.close(fd));
 
-    [LibraryImport(Lib, EntryPoint = "epoll_wait", SetLastError = true)]
-    public static unsafe partial int EpollWait(int epfd, byte* events, int maxEvents, int timeout);
+    public static int Mknod(string path, uint mode, ulong device)
+    {
+        fixed (byte* p = Z(path)) return Keep(L.mknod(p, (mode_t)(ushort)mode, (dev_t)device));
+    }
 
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
+    public static int Lchown(string path, uint uid, uint gid)
+    {
+        fixed (byte* p = Z(path)) return Keep(L.lchown(p, (uid_t)uid, (gid_t)gid));
+    }
 
-    [LibraryImport(Lib, EntryPoint = "mknod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Mknod(string path, uint mode, ulong device);
+    public static int Chmod(string path, uint mode)
+    {
+        fixed (byte* p = Z(path)) return Keep(L.chmod(p, (mode_t)(ushort)mode));
+    }
 
-    [LibraryImport(Lib, EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Lchown(string path, uint uid, uint gid);
+    public static int Link(string existingPath, string newPath)
+    {
+        fixed (byte* e = Z(existingPath)) fixed (byte* n = Z(newPath)) return Keep(L.link(e, n));
+    }
 
-    [LibraryImport(Lib, EntryPoint = "chmod", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Chmod(string path, uint mode);
+    public static int Symlink(string target, string linkPath)
+    {
+        fixed (byte* t = Z(target)) fixed (byte* l = Z(linkPath)) return Keep(L.symlink(t, l));
+    }
 
-    [LibraryImport(Lib, EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Link(string existingPath, string newPath);
-
-    [LibraryImport(Lib, EntryPoint = "symlink", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Symlink(string target, string linkPath);
-
+    /// <summary>lsetxattr(2): not in Tmds.LibC 0.5.0 (it has no xattr calls).</summary>
     [LibraryImport(Lib, EntryPoint = "lsetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lsetxattr(string path, string name, byte[] value, nuint size, int flags);
 
+    /// <summary>lgetxattr(2): not in Tmds.LibC 0.5.0 (it has no xattr calls).</summary>
     [LibraryImport(Lib, EntryPoint = "lgetxattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint Lgetxattr(string path, string name, byte[] value, nuint size);
 
-    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Statx(int dirFd, string path, int flags, uint mask, out StatxBuffer buffer);
+    public static int Statx(int dirFd, string path, int flags, uint mask, out StatxBuffer buffer)
+    {
+        statx st;
+        int result;
+        // Called on every log and exit poll of every container: the path goes on the stack, not the heap.
+        var max = Encoding.UTF8.GetMaxByteCount(path.Length) + 1;
+        Span<byte> bytes = max <= 1024 ? stackalloc byte[max] : new byte[max];
+        bytes[Encoding.UTF8.GetBytes(path, bytes)] = 0;
+        fixed (byte* p = bytes) result = Keep(L.statx(dirFd, p, flags, mask, &st));
+        buffer = new StatxBuffer(st);
+        return result;
+    }
 
     /// <summary>glibc's makedev.</summary>
     public static ulong MakeDev(uint major, uint minor) =>
@@ -118,22 +165,21 @@ internal static partial class Libc
         Statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, out buffer) == 0;
 }
 
-/// <summary>struct statx (linux/stat.h); fixed layout, 256 bytes.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 256)]
-internal struct StatxBuffer
+/// <summary>What the sandbox reads of a struct statx (Tmds.LibC's).</summary>
+internal readonly struct StatxBuffer(statx st)
 {
-    [FieldOffset(16)] public uint NLink;
-    [FieldOffset(20)] public uint Uid;
-    [FieldOffset(24)] public uint Gid;
-    [FieldOffset(28)] public ushort Mode;
-    [FieldOffset(32)] public ulong Inode;
-    [FieldOffset(40)] public ulong Size;
-    [FieldOffset(112)] public long MtimeSeconds;
-    [FieldOffset(128)] public uint RdevMajor;
-    [FieldOffset(132)] public uint RdevMinor;
-    [FieldOffset(136)] public uint DevMajor;
-    [FieldOffset(140)] public uint DevMinor;
+    public uint NLink => st.stx_nlink;
+    public uint Uid => st.stx_uid;
+    public uint Gid => st.stx_gid;
+    public ushort Mode => st.stx_mode;
+    public ulong Inode => st.stx_ino;
+    public ulong Size => st.stx_size;
+    public long MtimeSeconds => st.stx_mtime.tv_sec;
+    public uint RdevMajor => st.stx_rdev_major;
+    public uint RdevMinor => st.stx_rdev_minor;
+    public uint DevMajor => st.stx_dev_major;
+    public uint DevMinor => st.stx_dev_minor;
 
-    public readonly uint FileType => Mode & Libc.S_IFMT;
-    public readonly uint Permissions => Mode & 0xFFFu;
+    public uint FileType => Mode & Libc.S_IFMT;
+    public uint Permissions => Mode & 0xFFFu;
 }

@@ -1,8 +1,12 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
+using Platform.Contracts.Messages;
 
 namespace Platform.Sandbox.Network;
+
+/// <summary>A container's network as reserved, and the making of its devices and rules (<see cref="Ready"/>).</summary>
+public sealed record PendingNetwork(ContainerNetwork Network, Task Ready);
 
 /// <summary>A container's network: its namespace, address, host-side veth and mapped host port.</summary>
 public sealed record ContainerNetwork(string NamespaceName, string NamespacePath, string IpAddress, string HostVeth, int HostPort, int ContainerPort);
@@ -24,6 +28,7 @@ public sealed partial class Networker
     private readonly Reservations _addresses;
     private readonly EgressPolicy _egress;
     private readonly Reservations _ports;
+    private readonly string _egressDirectory;
     private readonly SemaphoreSlim _hostSetup = new(1, 1);
     private bool _hostReady;
     private readonly string _chainPrefix;
@@ -47,6 +52,7 @@ public sealed partial class Networker
             options.Nameservers.Count > 0 ? options.Nameservers : EgressPolicy.NameserversOf("/etc/resolv.conf"), options.AllowOutbound);
         _addresses = new Reservations(Path.Combine(stateDirectory, "addresses"), _subnet.FirstContainerOffset, _subnet.LastContainerOffset);
         _ports = new Reservations(Path.Combine(stateDirectory, "ports"), options.HostPortRangeStart, options.HostPortRangeEnd);
+        _egressDirectory = Path.Combine(stateDirectory, "egress");
     }
 
     public string Bridge => _options.Bridge;
@@ -109,6 +115,14 @@ public sealed partial class Networker
             rules.AppendLine("COMMIT");
             rules.AppendLine("*filter");
             rules.Append(_egress.FilterRules(bridge, subnet, ForwardChain, EgressChain, InputChain));
+            // Declaring the cell's chains above flushed them: the running containers' jumps to their own egress
+            // chains go back in (first, before the cell's refusals).
+            foreach (var container in ContainerEgress.ReadAll(_egressDirectory))
+            {
+                container.AppendChain(rules);
+                foreach (var (from, spec) in container.Jumps(EgressChain, InputChain, RuleComment(container.Id)))
+                    rules.AppendLine($"-I {from} {spec}");
+            }
             AddJump("filter", "FORWARD", $"-j {ForwardChain}", insert: true);
             AddJump("filter", "INPUT", $"-i {bridge} -j {InputChain}", insert: true);
             rules.AppendLine("COMMIT");
@@ -130,8 +144,29 @@ public sealed partial class Networker
     /// Creates the container's namespace, veth pair, address, route and port mapping. The reservation of the
     /// address and port is on disk before anything is created, so a crash midway can be cleaned up by id.
     /// </summary>
-    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, CancellationToken cancellationToken)
+    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, CancellationToken cancellationToken) =>
+        await CreateAsync(id, containerPort, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="CreateAsync(string, int, CancellationToken)"/>, with the container's own egress rules (allow rules
+    /// on top of the cell's defaults) in a chain of its own, installed in the same iptables call as its port mapping.
+    /// </summary>
+    public async Task<ContainerNetwork> CreateAsync(string id, int containerPort, IReadOnlyList<EgressRule>? egress,
+        CancellationToken cancellationToken)
     {
+        var pending = await BeginCreateAsync(id, containerPort, egress, cancellationToken);
+        await pending.Ready;
+        return pending.Network;
+    }
+
+    /// <summary>
+    /// Reserves the container's address and host port and starts making its devices and rules: the network is known
+    /// (for /etc/hosts and the bundle) before it is <see cref="PendingNetwork.Ready"/>, so the caller can go on meanwhile.
+    /// </summary>
+    public async Task<PendingNetwork> BeginCreateAsync(string id, int containerPort, IReadOnlyList<EgressRule>? egress,
+        CancellationToken cancellationToken)
+    {
+        if (EgressRule.Problem(egress) is { } problem) throw new ArgumentException(problem, nameof(egress));
         if (containerPort is < 1 or > 65535) throw new ArgumentOutOfRangeException(nameof(containerPort), containerPort, "not a TCP port");
         await EnsureHostNetworkAsync(cancellationToken);
         var offset = (uint)_addresses.Reserve(id);
@@ -140,9 +175,39 @@ public sealed partial class Networker
         var veth = VethName(offset);
         var ns = NamespaceNameFor(id);
         var network = new ContainerNetwork(ns, NamespacePathFor(id), ip, veth, hostPort, containerPort);
+        ContainerEgress? own = null;
+        if (egress is { Count: > 0 })
+        {
+            own = new ContainerEgress(id, ContainerEgress.ChainFor(_chainPrefix, offset), ip, egress);
+            own.Write(_egressDirectory); // on disk before it exists, so a destroy by id finds it
+        }
+        return new PendingNetwork(network, ConnectAsync(id, network, own, cancellationToken));
+    }
 
+    /// <summary>The devices (two `ip` batches) and the rules (one iptables-restore), which do not wait for each other.</summary>
+    private async Task ConnectAsync(string id, ContainerNetwork network, ContainerEgress? egress, CancellationToken cancellationToken)
+    {
+        var rules = new StringBuilder();
+        rules.AppendLine("*nat");
+        rules.AppendLine($"-A {DnatSpec(id, network)}");
+        rules.AppendLine("COMMIT");
+        if (egress is not null)
+        {
+            rules.AppendLine("*filter");
+            egress.AppendChain(rules);
+            foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-I {from} {spec}");
+            rules.AppendLine("COMMIT");
+        }
+        var devices = CreateDevicesAsync(network, cancellationToken);
+        var installed = HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+        await Task.WhenAll(devices, installed); // both finish before a failure is reported: a destroy may follow at once
+    }
+
+    private async Task CreateDevicesAsync(ContainerNetwork network, CancellationToken cancellationToken)
+    {
+        var (ns, veth, ip) = (network.NamespaceName, network.HostVeth, network.IpAddress);
         if (File.Exists(network.NamespacePath) || Directory.Exists($"/sys/class/net/{veth}"))
-            await RemoveDevicesAsync(ns, veth, cancellationToken); // left over from a crash
+            await RemoveDevicesAsync(ns, veth, cancellationToken); // left over from a crash, or not yet freed by the kernel
 
         await HostCommand.RunCheckedAsync("ip", ["-batch", "-"],
             $"""
@@ -161,34 +226,98 @@ public sealed partial class Networker
             route add default via {_subnet.Gateway}
 
             """, cancellationToken);
-        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"],
-            $"""
-            *nat
-            -A {DnatChain} -p tcp -m tcp --dport {hostPort} -m comment --comment {RuleComment(id)} -j DNAT --to-destination {ip}:{containerPort}
-            COMMIT
-
-            """, cancellationToken);
-        return network;
     }
 
     /// <summary>
     /// Removes everything the container's network had: the veth, the namespace, its DNAT rules and its
     /// address and port reservations. Works from the id alone, so half-created networks go too.
     /// </summary>
-    public async Task DestroyAsync(string id, CancellationToken cancellationToken)
+    public Task DestroyAsync(string id, CancellationToken cancellationToken) => DestroyAsync(id, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="DestroyAsync(string, CancellationToken)"/>; <paramref name="recorded"/>, the network as the
+    /// container's state recorded it, lets its rules be deleted exactly, without reading every rule first.
+    /// </summary>
+    public async Task DestroyAsync(string id, ContainerNetwork? recorded, CancellationToken cancellationToken)
     {
         var ns = NamespaceNameFor(id);
         var offsets = _addresses.HeldBy(id).ToList();
         var ports = _ports.HeldBy(id).ToList();
-        foreach (var offset in offsets.DefaultIfEmpty(-1))
-            await RemoveDevicesAsync(ns, offset >= 0 ? VethName((uint)offset) : null, cancellationToken);
+        var egress = ContainerEgress.TryRead(_egressDirectory, id);
+        // No process is left in the namespace: once it is unmounted the kernel frees it, and with it eth0 and so the
+        // host's end of the pair, within milliseconds and without an `ip` process (a leftover veth of the same name
+        // is removed when the address is next handed out).
+        ReleaseNamespace(ns);
         // Rules are written only after both reservations are on disk: with neither held there are none, and the
         // iptables-save that looks for them (10-40 ms, under the xtables lock) is skipped. Most staging steps and
         // every destroy-before-create have no network.
-        if (offsets.Count > 0 || ports.Count > 0) await RemoveRulesAsync(id, cancellationToken);
+        if (offsets.Count > 0 || ports.Count > 0 || egress is not null)
+        {
+            var exact = recorded is not null && ports.Contains(recorded.HostPort) && offsets.Contains(_subnet.OffsetOf(recorded.IpAddress))
+                && await TryRemoveRecordedRulesAsync(id, recorded, egress, cancellationToken);
+            if (!exact) await RemoveRulesAsync(id, egress, cancellationToken);
+        }
+        if (egress is not null) File.Delete(ContainerEgress.FileOf(_egressDirectory, id));
         // Read once above: the container's gate keeps anything else from reserving for this id meanwhile.
         _addresses.Release(offsets);
         _ports.Release(ports);
+    }
+
+    /// <summary>Makes sure an adopted container's own egress chain and its jumps are in place (a host setup may have flushed them).</summary>
+    public async Task RestoreEgressAsync(string id, CancellationToken cancellationToken)
+    {
+        await EnsureHostNetworkAsync(cancellationToken);
+        if (ContainerEgress.TryRead(_egressDirectory, id) is not { } egress) return;
+        var saved = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "filter"], null, cancellationToken)).StandardOutput;
+        var comment = RuleComment(id);
+        var rules = new StringBuilder("*filter\n");
+        egress.AppendChain(rules);
+        foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, comment))
+        {
+            var present = saved.Split('\n').Any(l => l.StartsWith($"-A {from} ", StringComparison.Ordinal) && MentionsComment(l, comment)
+                                                      && l.TrimEnd().EndsWith($"-j {egress.Chain}", StringComparison.Ordinal));
+            if (!present) rules.AppendLine($"-I {from} {spec}");
+        }
+        rules.AppendLine("COMMIT");
+        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+    }
+
+    private string DnatSpec(string id, ContainerNetwork network) =>
+        $"{DnatChain} -p tcp -m tcp --dport {network.HostPort} -m comment --comment {RuleComment(id)} -j DNAT --to-destination {network.IpAddress}:{network.ContainerPort}";
+
+    /// <summary>
+    /// Deletes the rules the container was given, as recorded, in one iptables-restore (which applies all or nothing).
+    /// False when one of them is not there (a half-made network, chains flushed meanwhile): then they are looked for.
+    /// </summary>
+    private async Task<bool> TryRemoveRecordedRulesAsync(string id, ContainerNetwork recorded, ContainerEgress? egress, CancellationToken cancellationToken)
+    {
+        var rules = new StringBuilder();
+        rules.AppendLine("*nat");
+        rules.AppendLine($"-D {DnatSpec(id, recorded)}");
+        rules.AppendLine("COMMIT");
+        if (egress is not null)
+        {
+            rules.AppendLine("*filter");
+            foreach (var (from, spec) in egress.Jumps(EgressChain, InputChain, RuleComment(id))) rules.AppendLine($"-D {from} {spec}");
+            rules.AppendLine($"-F {egress.Chain}");
+            rules.AppendLine($"-X {egress.Chain}");
+            rules.AppendLine("COMMIT");
+        }
+        var result = await HostCommand.RunAsync("iptables-restore", ["-w", "--noflush"], rules.ToString(), cancellationToken);
+        if (!result.Succeeded)
+            _logger.LogDebug("Container {Id}'s recorded rules were not all there ({Error}); looking for them", id, result.StandardError.Trim());
+        return result.Succeeded;
+    }
+
+    /// <summary>`ip netns del` in-process: the namespace's bind mount is detached and its file removed.</summary>
+    private static void ReleaseNamespace(string ns)
+    {
+        var path = Path.Combine(NetnsDirectory, ns);
+        if (!File.Exists(path)) return;
+        // EINVAL: not mounted (any more); the file is left over from a crash.
+        if (Native.Libc.Umount2(path, Native.Libc.MNT_DETACH) != 0 && Native.Libc.LastError is not (Native.Libc.EINVAL or Native.Libc.ENOENT))
+            throw new SandboxException($"removing network namespace {ns} failed: {Native.Libc.Failure("umount2", path).Message}");
+        File.Delete(path);
     }
 
     private static async Task RemoveDevicesAsync(string ns, string? veth, CancellationToken cancellationToken)
@@ -203,17 +332,34 @@ public sealed partial class Networker
             throw new SandboxException($"removing network namespace {ns} / veth {veth} failed: {result.StandardError.Trim()}");
     }
 
-    private async Task RemoveRulesAsync(string id, CancellationToken cancellationToken)
+    /// <summary>Finds and deletes every rule naming the container (and its own egress chain) in the nat and filter tables.</summary>
+    private async Task RemoveRulesAsync(string id, ContainerEgress? egress, CancellationToken cancellationToken)
     {
-        var saved = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "nat"], null, cancellationToken)).StandardOutput;
         var comment = RuleComment(id);
-        var deletes = saved.Split('\n')
+        var script = new StringBuilder();
+        var nat = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "nat"], null, cancellationToken)).StandardOutput;
+        var natDeletes = DeletesOf(nat, comment);
+        if (natDeletes.Count > 0) script.Append("*nat\n").AppendJoin('\n', natDeletes).Append("\nCOMMIT\n");
+        if (egress is not null)
+        {
+            // Only a container given rules of its own has any in the filter table.
+            var filter = (await HostCommand.RunCheckedAsync("iptables-save", ["-t", "filter"], null, cancellationToken)).StandardOutput;
+            var filterDeletes = DeletesOf(filter, comment);
+            var chainExists = filter.Split('\n').Any(l => l.StartsWith($":{egress.Chain} ", StringComparison.Ordinal));
+            if (filterDeletes.Count > 0 || chainExists)
+            {
+                script.Append("*filter\n").AppendJoin('\n', filterDeletes).Append('\n');
+                if (chainExists) script.Append($"-F {egress.Chain}\n-X {egress.Chain}\n");
+                script.Append("COMMIT\n");
+            }
+        }
+        if (script.Length == 0) return;
+        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], script.ToString(), cancellationToken);
+
+        static List<string> DeletesOf(string saved, string comment) => saved.Split('\n')
             .Where(l => l.StartsWith("-A ", StringComparison.Ordinal) && MentionsComment(l, comment))
-            .Select(l => "-D " + l[3..])
+            .Select(l => "-D " + l[3..].TrimEnd())
             .ToList();
-        if (deletes.Count == 0) return;
-        await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"],
-            "*nat\n" + string.Join('\n', deletes) + "\nCOMMIT\n", cancellationToken);
     }
 
     private static bool MentionsComment(string rule, string comment) =>
@@ -228,7 +374,10 @@ public sealed partial class Networker
         {
             var saved = (await HostCommand.RunCheckedAsync("iptables-save", [], null, cancellationToken)).StandardOutput;
             var existing = ChainsAndRules(saved);
-            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain), ("filter", EgressChain), ("filter", InputChain) };
+            var mine = new[] { ("nat", DnatChain), ("nat", PostroutingChain), ("filter", ForwardChain), ("filter", EgressChain), ("filter", InputChain) }
+                // and any container's own egress chain left behind
+                .Concat(existing.Chains.Where(c => c.Item1 == "filter" && c.Item2.StartsWith($"{_chainPrefix}-C", StringComparison.Ordinal)))
+                .ToArray();
             var script = new StringBuilder();
             foreach (var table in new[] { "nat", "filter" })
             {

@@ -32,9 +32,9 @@ public sealed class OciRuntime
     }
 
     /// <summary>
-    /// Picks the runtime: <c>auto</c> prefers crun (faster to start) unless the host's cgroup layout is hybrid,
-    /// which crun 1.8 refuses ("cgroups in hybrid mode not supported"), then runc. A forced crun on a hybrid
-    /// host runs inside a private mount namespace with the cgroup2 mount removed.
+    /// Picks the runtime: <c>auto</c> prefers crun (faster to start). On a host whose cgroup layout is hybrid, which
+    /// crun 1.8 refuses ("cgroups in hybrid mode not supported"), crun runs inside a private mount namespace with the
+    /// cgroup2 mount removed, when a try of that works here; else runc. The choice and why are logged.
     /// </summary>
     public static OciRuntime Detect(SandboxOptions options, CgroupLayout layout, ILogger? logger = null)
     {
@@ -46,6 +46,9 @@ public sealed class OciRuntime
             ? $"the host's cgroup layout is hybrid (v1 controllers with cgroup2 at {layout.Mounts.First(m => m.IsV2).MountPoint}), which crun 1.8 refuses (\"cgroups in hybrid mode not supported\")"
             : "";
 
+        var hidingProblem = "";
+        var hidingWorks = choice == "auto" && crunExists && hybrid && HidingWorks(options.CrunPath, out hidingProblem);
+
         OciRuntime result = choice switch
         {
             "runc" when runcExists => Make("runc", options.RuncPath, "Sandbox:Runtime is runc", false),
@@ -55,9 +58,14 @@ public sealed class OciRuntime
             "runc" or "crun" => throw new SandboxException(
                 $"Sandbox:Runtime is {choice} but {(choice == "runc" ? options.RuncPath : options.CrunPath)} does not exist"),
             "auto" when crunExists && !hybrid => Make("crun", options.CrunPath, $"crun found and the cgroup layout ({layout.Mode}) is supported by it", false),
+            // On a hybrid host crun runs (and starts ~2x faster than runc) once the cgroup2 mount is out of its sight:
+            // each call goes through a private mount namespace without it, if this host lets us make one.
+            "auto" when crunExists && (hidingWorks || !runcExists) =>
+                Make("crun", options.CrunPath, hidingWorks
+                    ? $"crun found; {hybridNote}, so crun runs in a private mount namespace without the cgroup2 mount"
+                    : $"runc not found at {options.RuncPath}; {hybridNote}, so crun runs in a private mount namespace without the cgroup2 mount, though trying that failed: {hidingProblem}", true),
             "auto" when runcExists => Make("runc", options.RuncPath,
-                crunExists ? $"crun is installed but {hybridNote}; runc works there" : $"crun not found at {options.CrunPath}", false),
-            "auto" when crunExists => Make("crun", options.CrunPath, $"runc not found at {options.RuncPath}; {hybridNote}, so crun runs in a private mount namespace without the cgroup2 mount", true),
+                crunExists ? $"crun is installed but {hybridNote}, and running it in a mount namespace without the cgroup2 mount failed ({hidingProblem}); runc works there" : $"crun not found at {options.CrunPath}", false),
             "auto" => throw new SandboxException($"no OCI runtime: neither {options.CrunPath} nor {options.RuncPath} exists (apt-get install crun runc)"),
             _ => throw new SandboxException($"Sandbox:Runtime must be auto, crun or runc, not '{options.Runtime}'"),
         };
@@ -68,16 +76,39 @@ public sealed class OciRuntime
             new(name, path, options.RuntimeStateDirectory is { Length: > 0 } s ? s : $"/run/platform/{name}", reason, hide);
     }
 
+    /// <summary>The command that runs a program in a private mount namespace without the cgroup2 mount.</summary>
+    internal static readonly string[] HidingPrefix =
+        ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\""];
+
+    /// <summary>Whether `crun --version` runs through <see cref="HidingPrefix"/> here (unshare, umount and crun all work).</summary>
+    private static bool HidingWorks(string crunPath, out string problem)
+    {
+        try
+        {
+            var psi = new ProcessStartInfo(HidingPrefix[0]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in HidingPrefix.Skip(1).Append(crunPath).Append("--version")) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi) ?? throw new SandboxException("could not start unshare");
+            var stderr = p.StandardError.ReadToEndAsync();
+            p.StandardOutput.ReadToEnd();
+            if (!p.WaitForExit(TimeSpan.FromSeconds(10))) { p.Kill(); problem = "it did not finish within 10 s"; return false; }
+            problem = p.ExitCode == 0 ? "" : $"exit code {p.ExitCode}: {stderr.Result.Trim()}";
+            return p.ExitCode == 0;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or SandboxException or InvalidOperationException)
+        {
+            problem = e.Message;
+            return false;
+        }
+    }
+
     /// <summary>A start-info for `runtime --root STATE args...`, wrapped in unshare when needed.</summary>
     public ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
         ProcessStartInfo psi;
         if (HidesUnifiedCgroup)
         {
-            psi = new ProcessStartInfo("unshare");
-            foreach (var a in new[] { "-m", "--propagation", "private", "/bin/sh", "-c",
-                         "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\"", BinaryPath })
-                psi.ArgumentList.Add(a);
+            psi = new ProcessStartInfo(HidingPrefix[0]);
+            foreach (var a in HidingPrefix.Skip(1).Append(BinaryPath)) psi.ArgumentList.Add(a);
         }
         else psi = new ProcessStartInfo(BinaryPath);
         psi.ArgumentList.Add("--root");
@@ -149,7 +180,7 @@ public sealed class OciRuntime
                 if (open < 0 || close < open || stat[(open + 1)..close] != comm) continue;
                 var fields = stat[(close + 2)..].Split(' ');
                 if (fields.Length < 2 || fields[0] != "Z" || fields[1] != self.ToString()) continue;
-                if (Native.Libc.WaitPid(pid, out _, 1 /* WNOHANG */) == pid) reaped++;
+                if (Native.Libc.WaitPid(pid, out _, Native.Libc.WNOHANG) == pid) reaped++;
             }
         }
         return reaped;

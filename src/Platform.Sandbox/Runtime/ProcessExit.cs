@@ -74,27 +74,36 @@ internal static class ProcessExit
     }
 
     /// <summary>The process's start time (field 22 of /proc/PID/stat), or null when it does not exist.</summary>
-    public static ulong? StartTime(int pid)
-    {
-        var fields = StatFields(pid);
-        return fields is not null && fields.Length > 19 && ulong.TryParse(fields[19], out var t) ? t : null;
-    }
+    public static ulong? StartTime(int pid) =>
+        Stat(pid) is { } stat && ulong.TryParse(stat.StartTime, out var t) ? t : null;
 
     /// <summary>True while the process exists, is not a zombie, and (when given) started at that time.</summary>
     public static bool IsAlive(int pid, ulong? startTime)
     {
-        var fields = StatFields(pid);
-        if (fields is null || fields.Length <= 19 || fields[0] is "Z" or "X") return false;
-        return startTime is null || fields[19] == startTime.ToString();
+        if (Stat(pid) is not { } stat || stat.State is 'Z' or 'X') return false;
+        return startTime is null || (ulong.TryParse(stat.StartTime, out var t) && t == startTime);
     }
 
-    /// <summary>/proc/PID/stat fields after the command name (which may hold spaces): [0] is the state.</summary>
-    private static string[]? StatFields(int pid)
+    /// <summary>
+    /// The state and start time of /proc/PID/stat (the fields after the command name, which may hold spaces: the
+    /// state is the first, the start time the twentieth). Called for every container's poll: no split of the line.
+    /// </summary>
+    private static (char State, string StartTime)? Stat(int pid)
     {
         string text;
         try { text = File.ReadAllText($"/proc/{pid}/stat"); }
         catch (IOException) { return null; }
         var close = text.LastIndexOf(')');
-        return close < 0 ? null : text[(close + 2)..].Split(' ');
+        if (close < 0 || close + 2 >= text.Length) return null;
+        var state = text[close + 2];
+        var start = close + 2;
+        for (var field = 0; field < 19; field++)
+        {
+            start = text.IndexOf(' ', start);
+            if (start < 0) return null;
+            start++;
+        }
+        var end = text.IndexOf(' ', start);
+        return (state, end < 0 ? text[start..].TrimEnd() : text[start..end]);
     }
 }

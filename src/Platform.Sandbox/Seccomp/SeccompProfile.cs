@@ -137,14 +137,20 @@ public static class SeccompProfile
         };
     }
 
-    /// <summary>The host's native ABI and the compatible ones its kernel also runs (e.g. i386 binaries on x86_64).</summary>
+    /// <summary>
+    /// Only the host's native ABI. A system call made through a compatible one (i386's int 0x80 or x32 on x86_64,
+    /// 32-bit ARM on arm64) matches no filter and kills the caller with SIGSYS: apps are 64-bit, and the compat
+    /// entry points are old attack surface. It also makes every start cheaper: the runtime compiles one filter, not
+    /// three (measured: runc run -d of the instance bundle 119 -> 83 ms, crun 104 -> 76 ms, the same as without any
+    /// filter, on this loaded 2-core VM).
+    /// </summary>
     public static IReadOnlyList<string> Architectures() => RuntimeInformation.OSArchitecture switch
     {
-        Architecture.X64 => ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-        Architecture.Arm64 => ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+        Architecture.X64 => ["SCMP_ARCH_X86_64"],
+        Architecture.Arm64 => ["SCMP_ARCH_AARCH64"],
         Architecture.X86 => ["SCMP_ARCH_X86"],
         Architecture.Arm => ["SCMP_ARCH_ARM"],
-        Architecture.S390x => ["SCMP_ARCH_S390X", "SCMP_ARCH_S390"],
+        Architecture.S390x => ["SCMP_ARCH_S390X"],
         Architecture.Ppc64le => ["SCMP_ARCH_PPC64LE"],
         Architecture.RiscV64 => ["SCMP_ARCH_RISCV64"],
         var other => throw new PlatformNotSupportedException($"no seccomp architecture list for {other}"),
