@@ -206,13 +206,19 @@ public sealed class Stager(
 
         if (request.Buildpack is { Length: > 0 } wanted)
         {
-            return all.FirstOrDefault(b => b.Name == wanted)
+            var named = all.FirstOrDefault(b => b.Name == wanted)
                 ?? throw new StagingFailedException(
                     $"unknown buildpack '{wanted}'; known buildpacks: {string.Join(", ", all.Select(b => b.Name))}");
+            log.Write($"-----> {named.Name} chosen with -b (detection skipped)");
+            return named;
         }
 
         var detectable = all.Where(b => b.Has("detect")).ToList();
-        if (await lifecycle.DetectAsync(context, detectable, ct) is { } detected) return detected;
+        if (await lifecycle.DetectAsync(context, detectable, ct) is { } detected)
+        {
+            log.Write(detected.LogLine());
+            return detected.Buildpack;
+        }
         throw new StagingFailedException(
             $"no buildpack detected the app; tried: {string.Join(", ", detectable.Select(b => b.Name))}. " +
             "Choose one with -b NAME.");

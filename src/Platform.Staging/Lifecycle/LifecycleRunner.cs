@@ -42,36 +42,40 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
 
     /// <summary>
     /// Runs bin/detect of each candidate, in order, in one container, and stops at the first that detects (exits
-    /// 0), as Cloud Foundry's detector does. One container rather than one per candidate: an app that the sixth
-    /// buildpack in the order detects costs one sandbox start, not six. What the detect scripts print goes to the
-    /// platform's debug log, not to the user.
+    /// 0), as Cloud Foundry's detector does. A detect that exits <see cref="Detection.FallbackExitCode"/> claims the app
+    /// only if no buildpack in the order detects it (the staticfile buildpack does so for a bare index.html). One
+    /// container rather than one per candidate: an app that the sixth buildpack in the order detects costs one sandbox
+    /// start, not six. The first line a detect prints on stdout is its reason, shown to the user; the rest of what
+    /// the detect scripts print goes to the platform's debug log.
     /// </summary>
-    /// <returns>The detecting buildpack, or null when none did.</returns>
-    public async Task<Buildpack?> DetectAsync(LifecycleContext context, IReadOnlyList<Buildpack> candidates, CancellationToken cancellationToken)
+    /// <returns>The detecting buildpack and why, or null when none did.</returns>
+    public async Task<Detection?> DetectAsync(LifecycleContext context, IReadOnlyList<Buildpack> candidates, CancellationToken cancellationToken)
     {
         if (candidates.Count == 0) return null;
-        // Each script's own stdout is sent to stderr, so stdout carries only the loop's verdicts, each tagged with a
-        // fresh nonce so that nothing a script prints is mistaken for one. (Buildpacks are the operator's code and
-        // trusted; the app's files, which they read, are not, and cannot reach the verdicts.)
+        // Each script's stdout is captured and only its first line, cut to printable ASCII, is passed on, so stdout
+        // carries only the loop's verdicts, each tagged with a fresh nonce so that nothing a script prints is
+        // mistaken for one. (Buildpacks are the operator's code and trusted; the app's files, which they read, are
+        // not, and cannot reach the verdicts.)
         var nonce = Guid.NewGuid().ToString("N");
-        const string script = """
+        var script = $$"""
             nonce=$1; shift
             for bp do
-              "/tmp/buildpacks/$bp/bin/detect" /tmp/app </dev/null 1>&2
+              reason=$("/tmp/buildpacks/$bp/bin/detect" /tmp/app </dev/null)
               code=$?
-              echo "$nonce $bp $code"
+              reason=$(printf '%s\n' "$reason" | head -n 1 | tr -cd '[:print:]' | cut -c1-{{MaxReasonLength}})
+              echo "$nonce $bp $code $reason"
               [ "$code" -eq 0 ] && exit 0
             done
             exit 1
             """;
-        var verdicts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var verdicts = new Dictionary<string, (int Code, string Reason)>(StringComparer.Ordinal);
         var names = string.Join(", ", candidates.Select(b => b.Name));
         var exit = await RunContainerAsync(context, "detect", ["/bin/sh", "-c", script, "detect", nonce, .. candidates.Select(b => b.Name)], candidates,
             (stream, line) =>
             {
-                var parts = line.Split(' ');
-                if (stream == "OUT" && parts.Length == 3 && parts[0] == nonce && int.TryParse(parts[2], out var code))
-                    lock (verdicts) verdicts[parts[1]] = code;
+                var parts = line.Split(' ', 4);
+                if (stream == "OUT" && parts.Length >= 3 && parts[0] == nonce && int.TryParse(parts[2], out var code))
+                    lock (verdicts) verdicts[parts[1]] = (code, parts.Length == 4 ? parts[3].Trim() : "");
                 else
                     logger.LogDebug("detect of build {BuildId}: {Line}", context.BuildId, line);
             }, names, cancellationToken);
@@ -81,10 +85,13 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
             if (verdicts.Count == 0)
                 throw new StagingFailedException($"running the buildpacks' bin/detect ({names}) failed: {exit}");
             logger.LogInformation("build {BuildId} detect: {Verdicts}", context.BuildId,
-                string.Join(", ", verdicts.Select(v => $"{v.Key} {(v.Value == 0 ? "yes" : $"no ({v.Value})")}")));
-            return candidates.FirstOrDefault(b => verdicts.TryGetValue(b.Name, out var code) && code == 0);
+                string.Join(", ", verdicts.Select(v => $"{v.Key} {(v.Value.Code == 0 ? "yes" : v.Value.Code == Detection.FallbackExitCode ? "fallback" : $"no ({v.Value.Code})")}")));
+            return Detection.Choose(candidates, verdicts);
         }
     }
+
+    /// <summary>Longest detect reason passed on to the user.</summary>
+    private const int MaxReasonLength = 200;
 
     private async Task<ContainerExit> RunContainerAsync(
         LifecycleContext context, string step, IReadOnlyList<string> args, IEnumerable<Buildpack> buildpacks,
