@@ -134,6 +134,8 @@ public sealed partial class Sandbox : ISandbox
         {
             await WritableLayer.CreateAsync(paths.Disk, paths.DiskImage, spec.DiskLimitBytes, cancellationToken);
             OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
+            // Shared, so that what AddLayersAsync mounts beneath it reaches the container's copy (a slave: see the bundle).
+            if (spec.AcceptsLayersWhileRunning) OverlayRootfs.MakeShared(paths.Rootfs);
         }
         catch
         {
@@ -141,7 +143,7 @@ public sealed partial class Sandbox : ISandbox
             throw;
         }
         var network = await networkTask;
-        info = info with { Network = network };
+        info = info with { Network = network, AcceptsLayers = spec.AcceptsLayersWhileRunning };
         info.TryWrite(paths);
 
         await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
@@ -335,6 +337,29 @@ public sealed partial class Sandbox : ISandbox
         }
         catch (IOException) { return LogCursor.Start; }
     }
+
+    public async Task<int> AddLayersAsync(string id, IReadOnlyList<string> layers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var info = ContainerInfo.TryRead(paths);
+            if (info is not { Phase: ContainerPhase.Running } || !_live.ContainsKey(id))
+                throw new SandboxException($"container {id} is not running");
+            if (!info.AcceptsLayers)
+                throw new SandboxException($"container {id} was not started to accept layers while running (ContainerSpec.AcceptsLayersWhileRunning)");
+            var added = LiveLayers.Add(paths.Rootfs, layers);
+            _logger.LogInformation("Added {Layers} layers to running container {Id} ({Entries} entries)", layers.Count, id, added);
+            return added;
+        }
+        finally { gate.Release(); }
+    }
+
+    public Task<int> ExecAsync(string id, IReadOnlyList<string> command, Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
+        new Exec.ContainerExec(this).RunAsync(id, command, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
 
     public async Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
     {
