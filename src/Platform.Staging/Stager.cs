@@ -15,7 +15,7 @@ public sealed record StagingResult(DropletSpec Droplet, string Buildpack);
 
 /// <summary>
 /// Stages one package into a droplet: unpack the package, pick a buildpack, turn its dependencies into
-/// layers, run supply/finalize/release in staging containers, pack the app, and publish the outcome.
+/// layers, run detect and then supply/finalize/release in one staging container, pack the app, and publish the outcome.
 /// Output goes to the user as <see cref="StagingLog"/> lines; the end as one <see cref="StagingCompleted"/>.
 /// </summary>
 public sealed class Stager(
@@ -85,16 +85,24 @@ public sealed class Stager(
         // The stack layer (packed once per machine, then checked against a walk of the rootfs: ~100 ms) is made
         // ready beside the buildpack's steps rather than after them.
         var stackPacking = Task.Run(() => stackLayer.GetAsync(log.Write, ct), ct);
+        Task<StagingContainer>? starting = null;
         try
         {
+            var all = Catalog();
+            var named = Named(request, all);
+            var candidates = named is not null ? [named] : all.Where(b => b.Has("detect")).ToList();
+            var memory = (long)(request.MemoryMb > 0 ? request.MemoryMb : _options.DefaultMemoryMb) * 1024 * 1024;
+            var context = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, stackLayer.Directory, memory, request.Env);
+            // The one staging container starts while the package comes down and is unpacked: its directories are bind
+            // mounts, so what lands in them later is there for the steps.
+            starting = lifecycle.StartAsync(context, candidates, ct);
             await UnpackPackageAsync(request, work, appDir, log, ct);
             // /home stays root's, as in the stack; /home/vcap and below belong to the build user, as in Cloud Foundry.
             await GiveToBuildUserAsync([Path.Combine(dropletRoot, "home", "vcap"), cacheDir], ct);
+            var container = await starting;
 
-            var stack = stackLayer.Directory;
-            var memory = (long)(request.MemoryMb > 0 ? request.MemoryMb : _options.DefaultMemoryMb) * 1024 * 1024;
-            var detectContext = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, [stack], memory, request.Env);
-            var buildpack = await ChooseBuildpackAsync(request, detectContext, log, ct);
+            if (named is not null) log.Write($"-----> {named.Name} chosen with -b (detection skipped)");
+            var buildpack = named ?? await DetectAsync(container, candidates, log, ct);
             chosen.Value = buildpack.Name;
             log.Write($"-----> Buildpack {buildpack.Name} {buildpack.Version}");
             // A .NET project is published on the host (the SDK is not in the stack) before the buildpack sees it.
@@ -109,18 +117,23 @@ public sealed class Stager(
                           $"layer {layer.Layer.Digest[..19]} at /layers/{dependency.Name}");
                 dependencies.Add(layer);
             }
+            await container.AddLayersAsync([.. dependencies.Select(d => d.Directory)], ct);
 
-            var context = detectContext with { Layers = [stack, .. dependencies.Select(d => d.Directory)] };
             const string depsIndex = "0"; // one buildpack per build: it is the first and last
-            var buildArgs = new[] { LifecyclePaths.App, LifecyclePaths.Cache, LifecyclePaths.Deps, depsIndex };
-            if (buildpack.Has("supply"))
-                await RunRequiredStepAsync(context, buildpack, "supply", buildArgs, log, ct);
-            if (buildpack.Has("finalize"))
-                await RunRequiredStepAsync(context, buildpack, "finalize", [.. buildArgs, LifecyclePaths.Profile], log, ct);
-            else if (buildpack.Has("compile"))
-                await RunRequiredStepAsync(context, buildpack, "compile", [LifecyclePaths.App, LifecyclePaths.Cache], log, ct);
+            var steps = new List<string>();
+            if (buildpack.Has("supply")) steps.Add("supply");
+            if (buildpack.Has("finalize")) steps.Add("finalize");
+            else if (buildpack.Has("compile")) steps.Add("compile");
+            steps.Add("release");
+            var built = await container.BuildAsync(buildpack, steps, log.Write, ct);
+            if (built.Failed is { } failed)
+                throw new StagingFailedException(failed.Step == "release"
+                    ? $"bin/release of buildpack {buildpack.Name} failed ({failed.Describe()})"
+                    : $"bin/{failed.Step} of buildpack {buildpack.Name} failed ({failed.Describe()}); its output is above");
+            // Everything that runs in the container has run: it goes while the droplet is packed.
+            _ = container.DestroyAsync();
 
-            var startCommand = await ChooseStartCommandAsync(request, context, buildpack, appDir, log, ct);
+            var startCommand = await ChooseStartCommandAsync(request, buildpack, built.ReleaseOutput ?? "", appDir, log, ct);
             dependencies = await LaunchDependencies.ChooseAsync(dependencies, Path.Combine(depsDir, depsIndex), log.Write, ct);
 
             log.Write("-----> Packing the droplet");
@@ -143,6 +156,12 @@ public sealed class Stager(
             // A failed build does not wait for the stack layer; its own failure, if any, is the next build's to report.
             _ = stackPacking.ContinueWith(t => logger.LogWarning(t.Exception, "preparing the stack layer failed"),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            // The container's mounts are the work directory's: it goes first.
+            if (starting is not null)
+            {
+                try { await (await starting).DestroyAsync(); }
+                catch (Exception e) when (e is not OperationCanceledException) { /* it never started: nothing to destroy */ }
+            }
             try
             {
                 Directory.Delete(work, recursive: true);
@@ -191,7 +210,7 @@ public sealed class Stager(
         if (!chown.Succeeded) throw new InvalidOperationException("chown of the build directories failed: " + chown.Output.Trim());
     }
 
-    private async Task<Buildpack> ChooseBuildpackAsync(StageApp request, LifecycleContext context, StagingLogWriter log, CancellationToken ct)
+    private IReadOnlyList<Buildpack> Catalog()
     {
         IReadOnlyList<Buildpack> all;
         try
@@ -203,44 +222,35 @@ public sealed class Stager(
             throw new StagingFailedException("a buildpack is broken: " + e.Message, e);
         }
         if (all.Count == 0) throw new StagingFailedException($"no buildpacks are installed in {catalog.BuildpacksDir}");
+        return all;
+    }
 
-        if (request.Buildpack is { Length: > 0 } wanted)
-        {
-            var named = all.FirstOrDefault(b => b.Name == wanted)
-                ?? throw new StagingFailedException(
-                    $"unknown buildpack '{wanted}'; known buildpacks: {string.Join(", ", all.Select(b => b.Name))}");
-            log.Write($"-----> {named.Name} chosen with -b (detection skipped)");
-            return named;
-        }
+    /// <summary>The buildpack asked for with -b, or null to detect one.</summary>
+    private static Buildpack? Named(StageApp request, IReadOnlyList<Buildpack> all)
+    {
+        if (request.Buildpack is not { Length: > 0 } wanted) return null;
+        return all.FirstOrDefault(b => b.Name == wanted)
+            ?? throw new StagingFailedException(
+                $"unknown buildpack '{wanted}'; known buildpacks: {string.Join(", ", all.Select(b => b.Name))}");
+    }
 
-        var detectable = all.Where(b => b.Has("detect")).ToList();
-        if (await lifecycle.DetectAsync(context, detectable, ct) is { } detected)
+    private static async Task<Buildpack> DetectAsync(StagingContainer container, IReadOnlyList<Buildpack> candidates, StagingLogWriter log, CancellationToken ct)
+    {
+        if (await container.DetectAsync(candidates, ct) is { } detected)
         {
             log.Write(detected.LogLine());
             return detected.Buildpack;
         }
         throw new StagingFailedException(
-            $"no buildpack detected the app; tried: {string.Join(", ", detectable.Select(b => b.Name))}. " +
+            $"no buildpack detected the app; tried: {string.Join(", ", candidates.Select(b => b.Name))}. " +
             "Choose one with -b NAME.");
     }
 
-    private async Task RunRequiredStepAsync(
-        LifecycleContext context, Buildpack buildpack, string step, IReadOnlyList<string> args, StagingLogWriter log, CancellationToken ct)
-    {
-        var result = await lifecycle.RunAsync(context, buildpack, step, args, log.Write, captureStdout: false, ct);
-        if (!result.Succeeded)
-            throw new StagingFailedException(
-                $"bin/{step} of buildpack {buildpack.Name} failed ({result.Exit}); its output is above");
-    }
-
     /// <summary>-c wins, then the Procfile's web: line, then the buildpack's default from bin/release.</summary>
-    private async Task<string> ChooseStartCommandAsync(
-        StageApp request, LifecycleContext context, Buildpack buildpack, string appDir, StagingLogWriter log, CancellationToken ct)
+    private static async Task<string> ChooseStartCommandAsync(
+        StageApp request, Buildpack buildpack, string releaseOutput, string appDir, StagingLogWriter log, CancellationToken ct)
     {
-        var release = await lifecycle.RunAsync(context, buildpack, "release", [LifecyclePaths.App], log.Write, captureStdout: true, ct);
-        if (!release.Succeeded)
-            throw new StagingFailedException($"bin/release of buildpack {buildpack.Name} failed ({release.Exit})");
-        var fromRelease = StartCommands.FromReleaseYaml(string.Join('\n', release.Stdout));
+        var fromRelease = StartCommands.FromReleaseYaml(releaseOutput);
 
         var procfile = Path.Combine(appDir, "Procfile");
         var fromProcfile = File.Exists(procfile) && new FileInfo(procfile).LinkTarget is null

@@ -15,10 +15,18 @@ namespace Platform.Benchmarks;
 /// </summary>
 public static class PushBenchmark
 {
-    public sealed record Phases(string Run, double Upload, double Staging, double Placement, double SandboxStart, double FirstRouted)
+    public sealed record Phases(string Run, double Upload, double Staging, double Placement, double SandboxStart, double FirstRouted,
+        StagingSteps Steps)
     {
         public double Total => Upload + Staging + Placement + SandboxStart + FirstRouted;
     }
+
+    /// <summary>
+    /// Staging by step, from the stager's own log timestamps: package (download, unpack, container start) and detect;
+    /// dependencies (layers, added to the container); supply, finalize and release; packing and upload; then the rest of
+    /// the staging phase (the build's end reaching the API).
+    /// </summary>
+    public sealed record StagingSteps(double ToDetected, double Dependencies, double Steps, double PackAndUpload, double Rest);
 
     public static async Task<List<Phases>> RunAsync(int warmRuns)
     {
@@ -66,6 +74,7 @@ public static class PushBenchmark
             await Task.Delay(20);
         }
         var staging = sw.Elapsed.TotalMilliseconds;
+        var steps = await StagingStepsAsync(api, name, staging);
 
         sw.Restart();
         (await api.PostAsync($"/v1/apps/{name}/start", null)).EnsureSuccessStatusCode();
@@ -90,6 +99,21 @@ public static class PushBenchmark
             await Task.Delay(5);
         }
         var routed = sw.Elapsed.TotalMilliseconds;
-        return new Phases(label, upload, staging, placement, sandbox, routed);
+        return new Phases(label, upload, staging, placement, sandbox, routed, steps);
+    }
+
+    public static async Task<StagingSteps> StagingStepsAsync(HttpClient api, string name, double stagingMs)
+    {
+        var lines = (await api.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{name}/logs?limit=1000"))!
+            .Where(l => l.Source == "STG").OrderBy(l => l.Timestamp).ToList();
+        DateTimeOffset At(Func<string, bool> match) => lines.LastOrDefault(l => match(l.Text))?.Timestamp ?? lines[0].Timestamp;
+        var start = lines[0].Timestamp;
+        var detected = At(t => t.Contains(" detected", StringComparison.Ordinal) || t.Contains("chosen with -b", StringComparison.Ordinal));
+        var dependencies = At(t => t.StartsWith("-----> Dependency", StringComparison.Ordinal));
+        var command = At(t => t.StartsWith("-----> Start command", StringComparison.Ordinal));
+        var complete = At(t => t.StartsWith("Staging complete", StringComparison.Ordinal));
+        static double Ms(DateTimeOffset from, DateTimeOffset to) => Math.Max(0, (to - from).TotalMilliseconds);
+        return new StagingSteps(Ms(start, detected), Ms(detected, dependencies), Ms(dependencies, command), Ms(command, complete),
+            Math.Max(0, stagingMs - Ms(start, complete)));
     }
 }

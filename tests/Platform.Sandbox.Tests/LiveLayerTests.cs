@@ -67,22 +67,26 @@ public sealed class LiveLayerTests(SandboxFixture fx) : IDisposable
             {
                 ["layers/one/hello.txt"] = "one\n",
                 ["usr/share/both/from-one"] = "1\n",
+                ["usr/share/both/common"] = "common of one\n",
                 ["etc/debian_version"] = "shadowed\n",
             }, new() { ["usr/bin/one-link"] = "/layers/one/hello.txt" });
             var two = Layer("two", new()
             {
                 ["layers/two/hello.txt"] = "two\n",
                 ["usr/share/both/from-two"] = "2\n",
+                ["usr/share/both/common"] = "common of two\n",
                 ["etc/new.conf"] = "new\n",
             });
             var added = await fx.Sandbox.AddLayersAsync(id, [one, two], CancellationToken.None);
-            Assert.Equal(5, added); // /layers and /usr/share/both (overlays of both), two /etc files, one link
+            // /layers/one and /layers/two (a /layers made to hold them), /usr/share/both (an overlay of both), two /etc
+            // files, one link.
+            Assert.Equal(6, added);
 
             var (exit, output) = await ExecAsync(id,
-                "cat /layers/one/hello.txt /layers/two/hello.txt /usr/share/both/from-one /usr/share/both/from-two " +
+                "cat /layers/one/hello.txt /layers/two/hello.txt /usr/share/both/from-one /usr/share/both/from-two /usr/share/both/common " +
                 "/etc/debian_version /etc/new.conf /usr/bin/one-link; ls /usr/bin/sh >/dev/null && echo stack-still-there");
             Assert.True(exit == 0, output);
-            Assert.Equal("one\ntwo\n1\n2\nshadowed\nnew\none\nstack-still-there\n", output);
+            Assert.Equal("one\ntwo\n1\n2\ncommon of two\nshadowed\nnew\none\nstack-still-there\n", output); // two is the upper layer
 
             var (write, _) = await ExecAsync(id, "echo x > /layers/one/hello.txt");
             Assert.NotEqual(0, write);

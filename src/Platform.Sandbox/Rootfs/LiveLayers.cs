@@ -10,7 +10,8 @@ namespace Platform.Sandbox.Rootfs;
 /// it a slave (<see cref="ContainerSpec.AcceptsLayersWhileRunning"/>), so a mount the host makes beneath it appears
 /// inside the container. The layers are merged into what the container sees: wherever a layer has an entry the
 /// container lacks, that entry is mounted there (a directory or file bind-mounted read-only; a directory that several
-/// layers have, an overlay of theirs) or, for a symbolic link, created; directories both have are walked into; a file
+/// layers have, an overlay of theirs, or, when each of its entries comes from one layer, a directory made there
+/// holding one mount per entry) or, for a symbolic link, created; directories both have are walked into; a file
 /// the container has is shadowed by the layer's. Everything happens through directory descriptors opened without
 /// following links, so nothing the container created (a symlink planted where a layer has a directory) can send a
 /// mount outside its rootfs. Needs Linux 5.12 (open_tree, move_mount, fsopen, mount_setattr).
@@ -73,9 +74,24 @@ internal static partial class LiveLayers
                     if (MkdirAt(dirFd, name, 0x1ED) != 0 && Libc.LastError != Libc.EEXIST) throw Failure("mkdir", path);
                     // The layers below the top one that have a directory here too show through it, as in an overlay.
                     var sources = providers.TakeWhile(p => p.Kind == EntryKind.Directory).Select(p => Path.Combine(p.Layer, path)).ToList();
-                    if (sources.Count == 1) BindReadOnly(source, dirFd, name, path);
-                    else OverlayReadOnly(sources, dirFd, name, path);
-                    count++;
+                    if (sources.Count == 1)
+                    {
+                        BindReadOnly(source, dirFd, name, path);
+                        count++;
+                    }
+                    else if (HaveDisjointEntries(sources))
+                    {
+                        // Each entry from one layer (/layers/<name> of each dependency): the directory made here holds one
+                        // mount per entry, rather than an overlay of many layers.
+                        var made = OpenPath(dirFd, name);
+                        try { count += Merge(made, path, layersTopFirst); }
+                        finally { Libc.Close(made); }
+                    }
+                    else
+                    {
+                        OverlayReadOnly(sources, dirFd, name, path);
+                        count++;
+                    }
                     break;
                 case EntryKind.File when existing is EntryKind.Missing or EntryKind.File:
                     if (existing == EntryKind.Missing)
@@ -157,24 +173,40 @@ internal static partial class LiveLayers
         }
     }
 
+    private static bool HaveDisjointEntries(IReadOnlyList<string> directories)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var dir in directories)
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir, "*", new EnumerationOptions { AttributesToSkip = 0 }))
+                if (!seen.Add(Path.GetFileName(entry))) return false;
+        return true;
+    }
+
     /// <summary>A read-only overlay of several layers' directories (top first) attached at <paramref name="name"/>.</summary>
     private static void OverlayReadOnly(IReadOnlyList<string> sourcesTopFirst, int dirFd, string name, string path)
     {
-        var fs = FsOpen("overlay");
-        if (fs < 0) throw Failure("fsopen overlay for", path);
+        // fsconfig takes at most 256 bytes of lowerdir: the layers are named by descriptors (/proc/self/fd/N), not paths.
+        var fds = new List<int>();
+        var fs = -1;
         try
         {
-            var lower = string.Join(':', sourcesTopFirst);
-            if (FsConfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower) != 0) throw Failure("fsconfig lowerdir", lower);
-            if (FsConfig(fs, FSCONFIG_CMD_CREATE, null, null) != 0) throw Failure("creating the overlay of", lower);
+            foreach (var source in sourcesTopFirst) fds.Add(OpenPath(Libc.AT_FDCWD, source));
+            var lower = string.Join(':', fds.Select(fd => $"/proc/self/fd/{fd}"));
+            if (lower.Length > 255)
+                throw new SandboxException($"/{path} is in {sourcesTopFirst.Count} of the layers added: too many for one overlay");
+            fs = FsOpen("overlay");
+            if (fs < 0) throw Failure("fsopen overlay for", path);
+            if (FsConfig(fs, FSCONFIG_SET_STRING, "lowerdir", lower) != 0) throw Failure("fsconfig lowerdir", string.Join(':', sourcesTopFirst));
+            if (FsConfig(fs, FSCONFIG_CMD_CREATE, null, null) != 0) throw Failure("creating the overlay of", string.Join(':', sourcesTopFirst));
             var mount = (int)SyscallRaw(SYS_fsmount, fs, FSMOUNT_CLOEXEC, (long)(MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV), 0, 0);
-            if (mount < 0) throw Failure("fsmount", lower);
+            if (mount < 0) throw Failure("fsmount", path);
             try { Attach(mount, dirFd, name, path); }
             finally { Libc.Close(mount); }
         }
         finally
         {
-            Libc.Close(fs);
+            if (fs >= 0) Libc.Close(fs);
+            foreach (var fd in fds) Libc.Close(fd);
         }
     }
 
