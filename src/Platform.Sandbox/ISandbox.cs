@@ -170,10 +170,22 @@ public interface ISandbox
         throw new NotSupportedException($"{GetType().Name} cannot add layers to running containers");
 
     /// <summary>
-    /// Runs <paramref name="command"/> (argv) inside a running container as its own process runs (user, environment,
-    /// working directory, limits), with no stdin, streaming its output; returns its exit code (128+N for signal N).
+    /// Bind-mounts host directories or files into a running container started with
+    /// <see cref="ContainerSpec.AcceptsLayersWhileRunning"/> (read-write or read-only, nosuid, nodev), as
+    /// <see cref="ContainerSpec.Mounts"/> would have at its start. Missing directories on the way to a destination are
+    /// made (owned by root, 0755) and the destination itself is made as an empty directory or file; no link in the
+    /// container is followed on the way. Mounts made later beneath one of these also reach the container.
     /// </summary>
-    Task<int> ExecAsync(string id, IReadOnlyList<string> command, Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
+    Task AddMountsAsync(string id, IReadOnlyList<BindMount> mounts, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot add mounts to running containers");
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (argv) inside a running container as its own process runs (user, environment,
+    /// working directory, limits), with <paramref name="environment"/> set on top of its environment (null: none), no
+    /// stdin, streaming its output; returns its exit code (128+N for signal N).
+    /// </summary>
+    Task<int> ExecAsync(string id, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment,
+        Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"{GetType().Name} cannot run commands in containers");
 }
 

@@ -346,11 +346,7 @@ public sealed partial class Sandbox : ISandbox
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var info = ContainerInfo.TryRead(paths);
-            if (info is not { Phase: ContainerPhase.Running } || !_live.ContainsKey(id))
-                throw new SandboxException($"container {id} is not running");
-            if (!info.AcceptsLayers)
-                throw new SandboxException($"container {id} was not started to accept layers while running (ContainerSpec.AcceptsLayersWhileRunning)");
+            RequireAcceptsLayers(id, paths);
             var added = LiveLayers.Add(paths.Rootfs, layers);
             _logger.LogInformation("Added {Layers} layers to running container {Id} ({Entries} entries)", layers.Count, id, added);
             return added;
@@ -358,8 +354,32 @@ public sealed partial class Sandbox : ISandbox
         finally { gate.Release(); }
     }
 
-    public Task<int> ExecAsync(string id, IReadOnlyList<string> command, Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
-        new Exec.ContainerExec(this).RunAsync(id, command, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
+    public async Task AddMountsAsync(string id, IReadOnlyList<BindMount> mounts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mounts);
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            RequireAcceptsLayers(id, paths);
+            foreach (var mount in mounts) LiveLayers.Bind(paths.Rootfs, mount.Source, mount.Destination, mount.ReadOnly);
+        }
+        finally { gate.Release(); }
+    }
+
+    private void RequireAcceptsLayers(string id, ContainerPaths paths)
+    {
+        var info = ContainerInfo.TryRead(paths);
+        if (info is not { Phase: ContainerPhase.Running } || !_live.ContainsKey(id))
+            throw new SandboxException($"container {id} is not running");
+        if (!info.AcceptsLayers)
+            throw new SandboxException($"container {id} was not started to accept layers while running (ContainerSpec.AcceptsLayersWhileRunning)");
+    }
+
+    public Task<int> ExecAsync(string id, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment,
+        Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
+        new Exec.ContainerExec(this).RunAsync(id, command, environment, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
 
     public async Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
     {

@@ -25,7 +25,7 @@ public sealed class Stager(
     StackLayer stackLayer,
     LayerFiles layerFiles,
     LifecycleRunner lifecycle,
-    DotnetProjectPublisher dotnetPublisher,
+    StagingContainerPool containers,
     IMessageDispatcher dispatcher,
     IOptions<StagingOptions> options,
     TimeProvider time,
@@ -42,9 +42,11 @@ public sealed class Stager(
         var log = new StagingLogWriter(dispatcher, request.BuildId, request.AppId, time);
         StagingCompleted completed;
         var buildpack = new StrongBox<string?>(null);
+        var clock = new PhaseClock();
+        var cleanup = new StrongBox<Task>(Task.CompletedTask);
         try
         {
-            var result = await BuildAsync(request, log, buildpack, cancellationToken);
+            var result = await BuildAsync(request, log, buildpack, clock, cleanup, cancellationToken);
             log.Write($"Staging complete: {result.Droplet.Layers.Count} layers, start command: {result.Droplet.StartCommand}");
             completed = new StagingCompleted(request.BuildId, request.AppId, true, null, result.Buildpack, result.Droplet);
         }
@@ -64,11 +66,21 @@ public sealed class Stager(
         {
             await log.CompleteAsync();
         }
+        clock.Mark("log");
         await dispatcher.DispatchAsync(completed, null, cancellationToken);
+        clock.Mark("completed");
+        // The staging container and the work directory go after the outcome is out, not before; then the next build's
+        // container is started.
+        await cleanup.Value;
+        clock.Mark("cleanup");
+        containers.Refill();
+        logger.LogInformation("build {BuildId} of {App} ({Outcome}): {Phases}", request.BuildId, request.AppName,
+            completed.Succeeded ? "staged" : "failed", clock);
         return completed;
     }
 
-    private async Task<StagingResult> BuildAsync(StageApp request, StagingLogWriter log, StrongBox<string?> chosen, CancellationToken ct)
+    private async Task<StagingResult> BuildAsync(StageApp request, StagingLogWriter log, StrongBox<string?> chosen, PhaseClock clock,
+        StrongBox<Task> cleanup, CancellationToken ct)
     {
         var work = Path.Combine(_options.WorkDir, request.BuildId.ToString("N"));
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true); // a redelivered build starts afresh
@@ -92,22 +104,25 @@ public sealed class Stager(
             var named = Named(request, all);
             var candidates = named is not null ? [named] : all.Where(b => b.Has("detect")).ToList();
             var memory = (long)(request.MemoryMb > 0 ? request.MemoryMb : _options.DefaultMemoryMb) * 1024 * 1024;
-            var context = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, stackLayer.Directory, memory, request.Env);
-            // The one staging container starts while the package comes down and is unpacked: its directories are bind
-            // mounts, so what lands in them later is there for the steps.
-            starting = lifecycle.StartAsync(context, candidates, ct);
+            var context = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, memory, request.Env);
+            // The one staging container (a spare started ahead, or one started now, while the package comes down and is
+            // unpacked) gets the build's directories as bind mounts: what lands in them later is there for the steps.
+            starting = containers.TakeAsync(lifecycle.ContainerMemory(memory), ct);
             await UnpackPackageAsync(request, work, appDir, log, ct);
+            clock.Mark("unpack");
             // /home stays root's, as in the stack; /home/vcap and below belong to the build user, as in Cloud Foundry.
             await GiveToBuildUserAsync([Path.Combine(dropletRoot, "home", "vcap"), cacheDir], ct);
             var container = await starting;
+            clock.Mark("container");
+            await container.PrepareAsync(context, candidates, lifecycle.BaseEnvironment, ct);
+            logger.LogDebug("build {BuildId} runs in staging container {Container}", request.BuildId, container.Id);
+            clock.Mark("mounts");
 
             if (named is not null) log.Write($"-----> {named.Name} chosen with -b (detection skipped)");
             var buildpack = named ?? await DetectAsync(container, candidates, log, ct);
             chosen.Value = buildpack.Name;
+            clock.Mark("detect");
             log.Write($"-----> Buildpack {buildpack.Name} {buildpack.Version}");
-            // A .NET project is published on the host (the SDK is not in the stack) before the buildpack sees it.
-            if (buildpack.Name == "dotnet" && DotnetProjectPublisher.ProjectToPublish(appDir) is { } project)
-                await dotnetPublisher.PublishAsync(project, appDir, cacheDir, work, log.Write, ct);
 
             var dependencies = new List<DependencyLayer>();
             foreach (var dependency in buildpack.Manifest.Dependencies)
@@ -117,7 +132,9 @@ public sealed class Stager(
                           $"layer {layer.Layer.Digest[..19]} at /layers/{dependency.Name}");
                 dependencies.Add(layer);
             }
+            clock.Mark("dependencies");
             await container.AddLayersAsync([.. dependencies.Select(d => d.Directory)], ct);
+            clock.Mark("add-layers");
 
             const string depsIndex = "0"; // one buildpack per build: it is the first and last
             var steps = new List<string>();
@@ -126,6 +143,7 @@ public sealed class Stager(
             else if (buildpack.Has("compile")) steps.Add("compile");
             steps.Add("release");
             var built = await container.BuildAsync(buildpack, steps, log.Write, ct);
+            clock.Mark("steps");
             if (built.Failed is { } failed)
                 throw new StagingFailedException(failed.Step == "release"
                     ? $"bin/release of buildpack {buildpack.Name} failed ({failed.Describe()})"
@@ -138,11 +156,14 @@ public sealed class Stager(
 
             log.Write("-----> Packing the droplet");
             var appLayer = await layerFiles.PackAsync(dropletRoot, "", [], Path.Combine(work, "app.tar.gz"), ct);
+            clock.Mark("pack");
             var stackPacked = await stackPacking;
+            clock.Mark("stack-wait");
             // Uploaded only now, after every step succeeded: a failed build stores nothing.
             await layerFiles.UploadAsync(stackPacked, ct);
             foreach (var d in dependencies) await layerFiles.UploadAsync(d.Layer, ct);
             await layerFiles.UploadAsync(appLayer, ct);
+            clock.Mark("upload");
 
             var layers = new List<LayerRef> { new(stackPacked.Digest, stackPacked.Size, stackLayer.LayerName) };
             layers.AddRange(dependencies.Select(d => d.ToLayerRef()));
@@ -156,20 +177,25 @@ public sealed class Stager(
             // A failed build does not wait for the stack layer; its own failure, if any, is the next build's to report.
             _ = stackPacking.ContinueWith(t => logger.LogWarning(t.Exception, "preparing the stack layer failed"),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            // The container's mounts are the work directory's: it goes first.
-            if (starting is not null)
-            {
-                try { await (await starting).DestroyAsync(); }
-                catch (Exception e) when (e is not OperationCanceledException) { /* it never started: nothing to destroy */ }
-            }
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogWarning(e, "could not remove the work directory {Dir}", work);
-            }
+            cleanup.Value = CleanUpAsync(starting, work);
+        }
+    }
+
+    /// <summary>Destroys the build's container, then removes its work directory (the container's mounts are in it).</summary>
+    private async Task CleanUpAsync(Task<StagingContainer>? starting, string work)
+    {
+        if (starting is not null)
+        {
+            try { await (await starting).DestroyAsync(); }
+            catch (Exception) { /* it never started (failed or cancelled): StartAsync cleared what it made */ }
+        }
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "could not remove the work directory {Dir}", work);
         }
     }
 

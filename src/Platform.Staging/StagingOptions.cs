@@ -50,14 +50,9 @@ public sealed class StagingOptions
     /// <summary>The npm client on the staging host that fetches "npm:" dependencies (npm pack).</summary>
     public string NpmPath { get; set; } = "npm";
 
-    /// <summary>The staging host's .NET installation that "host-dotnet" dependencies are copied from.</summary>
+    /// <summary>The staging host's .NET installation that "host-dotnet" (runtime) and "host-dotnet-sdk" dependencies are copied from.</summary>
     public string HostDotnetRoot { get; set; } = "/usr/share/dotnet";
 
-    /// <summary>
-    /// The .NET SDK on the staging host that publishes an app pushed as a project (*.csproj) before the
-    /// buildpack runs. Empty: such apps are not published and the dotnet buildpack rejects them.
-    /// </summary>
-    public string? DotnetSdkPath { get; set; } = "/usr/share/dotnet/dotnet";
 
     /// <summary>
     /// Host-side caches: downloaded .deb files keyed by sha256, dependency layers keyed by the .deb's sha256,
@@ -77,6 +72,12 @@ public sealed class StagingOptions
     /// the app by it.
     /// </summary>
     public int MinimumMemoryMb { get; set; } = 1024;
+
+    /// <summary>
+    /// Whether one staging container (of <see cref="MinimumMemoryMb"/>) is kept started ahead of the next build, so a
+    /// build does not wait for a sandbox start. It holds nothing of any build until one takes it.
+    /// </summary>
+    public bool SpareContainer { get; set; } = true;
 
     /// <summary>
     /// Largest unpacked package, in megabytes, when the app gives no disk quota; a package that unpacks

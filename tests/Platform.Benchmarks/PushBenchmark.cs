@@ -26,7 +26,7 @@ public static class PushBenchmark
     /// dependencies (layers, added to the container); supply, finalize and release; packing and upload; then the rest of
     /// the staging phase (the build's end reaching the API).
     /// </summary>
-    public sealed record StagingSteps(double ToDetected, double Dependencies, double Steps, double PackAndUpload, double Rest);
+    public sealed record StagingSteps(double ToStager, double ToDetected, double Dependencies, double Steps, double PackAndUpload, double ToApi, double Rest);
 
     public static async Task<List<Phases>> RunAsync(int warmRuns)
     {
@@ -37,6 +37,9 @@ public static class PushBenchmark
         var results = new List<Phases> { await PushOnceAsync(api, router, "bench-cold", zip, "cold") };
         for (var i = 0; i < warmRuns; i++)
             results.Add(await PushOnceAsync(api, router, $"bench-warm{i}", zip, $"warm {i + 1}"));
+        // The stager's own account of each build's phases (its log line "build ... (staged): unpack=..ms ...").
+        foreach (var line in platd.Log.Split('\n').Where(l => l.Contains("(staged): ", StringComparison.Ordinal)))
+            Console.WriteLine("stager: " + line[(line.IndexOf("build ", StringComparison.Ordinal))..].Trim());
         return results;
     }
 
@@ -74,7 +77,7 @@ public static class PushBenchmark
             await Task.Delay(20);
         }
         var staging = sw.Elapsed.TotalMilliseconds;
-        var steps = await StagingStepsAsync(api, name, staging);
+        var steps = await StagingStepsAsync(api, name, build, staging);
 
         sw.Restart();
         (await api.PostAsync($"/v1/apps/{name}/start", null)).EnsureSuccessStatusCode();
@@ -102,7 +105,7 @@ public static class PushBenchmark
         return new Phases(label, upload, staging, placement, sandbox, routed, steps);
     }
 
-    public static async Task<StagingSteps> StagingStepsAsync(HttpClient api, string name, double stagingMs)
+    public static async Task<StagingSteps> StagingStepsAsync(HttpClient api, string name, BuildResponse build, double stagingMs)
     {
         var lines = (await api.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{name}/logs?limit=1000"))!
             .Where(l => l.Source == "STG").OrderBy(l => l.Timestamp).ToList();
@@ -113,7 +116,10 @@ public static class PushBenchmark
         var command = At(t => t.StartsWith("-----> Start command", StringComparison.Ordinal));
         var complete = At(t => t.StartsWith("Staging complete", StringComparison.Ordinal));
         static double Ms(DateTimeOffset from, DateTimeOffset to) => Math.Max(0, (to - from).TotalMilliseconds);
-        return new StagingSteps(Ms(start, detected), Ms(detected, dependencies), Ms(dependencies, command), Ms(command, complete),
-            Math.Max(0, stagingMs - Ms(start, complete)));
+        // The API's and the stager's clocks are the same host's here (platd --dev).
+        var toStager = Ms(build.CreatedAt, start);
+        var toApi = build.CompletedAt is { } done ? Ms(complete, done) : 0;
+        return new StagingSteps(toStager, Ms(start, detected), Ms(detected, dependencies), Ms(dependencies, command), Ms(command, complete), toApi,
+            Math.Max(0, stagingMs - toStager - Ms(start, complete) - toApi));
     }
 }

@@ -42,10 +42,10 @@ public sealed class LiveLayerTests(SandboxFixture fx) : IDisposable
         User = uid is { } u ? new ContainerUser(u, u) : null,
     };
 
-    private async Task<(int Exit, string Output)> ExecAsync(string id, string script)
+    private async Task<(int Exit, string Output)> ExecAsync(string id, string script, Dictionary<string, string>? env = null)
     {
         var output = new StringBuilder();
-        var exit = await fx.Sandbox.ExecAsync(id, ["/bin/sh", "-c", script], (_, data, _) =>
+        var exit = await fx.Sandbox.ExecAsync(id, ["/bin/sh", "-c", script], env, (_, data, _) =>
         {
             lock (output) output.Append(Encoding.UTF8.GetString(data.Span));
             return ValueTask.CompletedTask;
@@ -141,6 +141,42 @@ public sealed class LiveLayerTests(SandboxFixture fx) : IDisposable
         {
             await fx.Sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task Directories_mounted_into_a_running_container_are_writable_or_read_only_as_asked_and_exec_gets_its_variables()
+    {
+        var id = SandboxFixture.NewId("live-mnt");
+        await fx.Sandbox.StartAsync(Holding(id, accepts: true, uid: 2000), (_, _) => { }, CancellationToken.None);
+        var work = Directory.CreateDirectory(Path.Combine(_dir, "work")).FullName;
+        var ro = Directory.CreateDirectory(Path.Combine(_dir, "ro")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(ro, "tool"), "tool\n");
+        await Host.RunAsync("chown", "2000:2000", work);
+        try
+        {
+            await fx.Sandbox.AddMountsAsync(id, [new BindMount(work, "/tmp/app", ReadOnly: false), new BindMount(ro, "/tmp/tools/x", ReadOnly: true)],
+                CancellationToken.None);
+            var (exit, output) = await ExecAsync(id, "echo \"$GREETING\" > /tmp/app/out && cat /tmp/tools/x/tool && echo x > /tmp/tools/x/new",
+                new Dictionary<string, string> { ["GREETING"] = "written inside" });
+            Assert.NotEqual(0, exit); // the read-only one refused the last write
+            Assert.Contains("tool", output);
+            Assert.Equal("written inside\n", await File.ReadAllTextAsync(Path.Combine(work, "out")));
+            Assert.False(File.Exists(Path.Combine(ro, "new")));
+
+            // Mounted later beneath a mounted directory: it reaches the container as well.
+            var later = Directory.CreateDirectory(Path.Combine(_dir, "later")).FullName;
+            await File.WriteAllTextAsync(Path.Combine(later, "file"), "later\n");
+            await fx.Sandbox.AddMountsAsync(id, [new BindMount(later, "/tmp/app/node_modules", ReadOnly: true)], CancellationToken.None);
+            var (seen, text) = await ExecAsync(id, "cat /tmp/app/node_modules/file");
+            Assert.True(seen == 0, text);
+            Assert.Equal("later\n", text);
+        }
+        finally
+        {
+            await fx.Sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
+        }
+        Assert.DoesNotContain(fx.Sandbox.PathsOf(id).Directory, await File.ReadAllTextAsync("/proc/self/mountinfo"));
+        Assert.True(File.Exists(Path.Combine(work, "out")), "the host directory kept what was written");
     }
 
     [Fact]

@@ -40,6 +40,68 @@ internal static partial class LiveLayers
         }
     }
 
+    /// <summary>
+    /// Bind-mounts <paramref name="source"/> (a host directory or file) at <paramref name="destination"/> (absolute, inside
+    /// the container) in the rootfs at <paramref name="rootfs"/>. Missing directories on the way are made (root's, 0755),
+    /// the destination as an empty directory or file; a link on the way is an error, never followed.
+    /// </summary>
+    public static void Bind(string rootfs, string source, string destination, bool readOnly)
+    {
+        if (!destination.StartsWith('/') || destination.Split('/').Any(p => p is "." or ".."))
+            throw new ArgumentException($"mount destination must be an absolute path without . or ..: {destination}", nameof(destination));
+        var sourceKind = Kind(source);
+        if (sourceKind is not (EntryKind.Directory or EntryKind.File))
+            throw new ArgumentException($"mount source is not a directory or file: {source}", nameof(source));
+        var parts = destination.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0) throw new ArgumentException("cannot mount over the container's root", nameof(destination));
+        var dir = OpenPath(Libc.AT_FDCWD, rootfs);
+        try
+        {
+            foreach (var part in parts[..^1])
+            {
+                if (KindAt(dir, part) == EntryKind.Missing && MkdirAt(dir, part, 0x1ED) != 0 && Libc.LastError != Libc.EEXIST)
+                    throw Failure("mkdir", destination);
+                var next = OpenPath(dir, part); // fails on a link: nothing the container planted is followed
+                Libc.Close(dir);
+                dir = next;
+            }
+            var name = parts[^1];
+            var existing = KindAt(dir, name);
+            if (existing == EntryKind.Missing)
+            {
+                if (sourceKind == EntryKind.Directory)
+                {
+                    if (MkdirAt(dir, name, 0x1ED) != 0) throw Failure("mkdir", destination);
+                }
+                else
+                {
+                    var fd = OpenAt(dir, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0x1A4);
+                    if (fd < 0) throw Failure("create", destination);
+                    Libc.Close(fd);
+                }
+            }
+            else if (existing != sourceKind)
+            {
+                throw new SandboxException($"cannot mount {source} at {destination}: it is a {Describe(existing)} in the container");
+            }
+            var tree = OpenTree(source);
+            if (tree < 0) throw Failure("open_tree", source);
+            try
+            {
+                SetAttributes(tree, source, readOnly);
+                Attach(tree, dir, name, destination.TrimStart('/'));
+            }
+            finally
+            {
+                Libc.Close(tree);
+            }
+        }
+        finally
+        {
+            Libc.Close(dir);
+        }
+    }
+
     /// <param name="dirFd">The container's directory at <paramref name="relative"/>, opened O_PATH without following links.</param>
     /// <param name="layersTopFirst">The layers, the one that wins first.</param>
     private static int Merge(int dirFd, string relative, IReadOnlyList<string> layersTopFirst)
@@ -164,7 +226,7 @@ internal static partial class LiveLayers
         if (tree < 0) throw Failure("open_tree", source);
         try
         {
-            SetReadOnly(tree, source);
+            SetAttributes(tree, source, readOnly: true);
             Attach(tree, dirFd, name, path);
         }
         finally
@@ -216,10 +278,11 @@ internal static partial class LiveLayers
         if (MoveMount(mountFd, dirFd, name) != 0) throw Failure("move_mount to", "/" + path);
     }
 
-    private static unsafe void SetReadOnly(int tree, string source)
+    /// <summary>nosuid, nodev and, when asked, read-only: set on the detached mount, so its copy in the container has them.</summary>
+    private static unsafe void SetAttributes(int tree, string source, bool readOnly)
     {
         var attributes = stackalloc ulong[4]; // struct mount_attr { attr_set, attr_clr, propagation, userns_fd }
-        attributes[0] = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        attributes[0] = (readOnly ? MOUNT_ATTR_RDONLY : 0) | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
         attributes[1] = 0;
         attributes[2] = 0;
         attributes[3] = 0;

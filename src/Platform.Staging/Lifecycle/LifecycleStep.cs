@@ -4,14 +4,13 @@ namespace Platform.Staging.Lifecycle;
 /// <param name="AppDir">The unpacked app; /tmp/app inside (BUILD_DIR).</param>
 /// <param name="CacheDir">The app's build cache, kept between builds; /tmp/cache inside (CACHE_DIR).</param>
 /// <param name="DepsDir">Where supply puts what it provides; /tmp/deps inside (DEPS_DIR).</param>
-/// <param name="Stack">The stack's rootfs directory, the container's first layer; the buildpack's dependencies are added
-/// to the running container once detection has chosen the buildpack.</param>
+/// <param name="MemoryLimitBytes">The app's memory: MEMORY_LIMIT in every step.</param>
+/// <param name="Env">The app's own variables.</param>
 public sealed record LifecycleContext(
     Guid BuildId,
     string AppDir,
     string CacheDir,
     string DepsDir,
-    string Stack,
     long MemoryLimitBytes,
     IReadOnlyDictionary<string, string> Env);
 

@@ -7,19 +7,51 @@ using Platform.Staging.Buildpacks;
 namespace Platform.Staging.Lifecycle;
 
 /// <summary>
-/// A build's one staging container, already running: every bin/detect in it (one exec), then the chosen buildpack's
-/// dependencies added to its rootfs, then its supply, finalize (or compile) and release (one exec). Destroyed once,
-/// at the end. Each exec's verdicts and step boundaries are lines on its stdout tagged with a fresh nonce; what the
+/// A build's one staging container, already running: the build's directories and buildpacks mounted in it, every
+/// bin/detect in it (one exec), then the chosen buildpack's dependencies added to its rootfs, then its supply, finalize
+/// (or compile) and release (one exec). Destroyed once, at the end: a container serves one build only. Each exec's verdicts and step boundaries are lines on its stdout tagged with a fresh nonce; what the
 /// buildpack's scripts print goes to stderr, so nothing they print is taken for one. (A build's own code, npm's
 /// install scripts or an MSBuild target, could read the nonce from /proc and forge its build's outcome: that gains
 /// it nothing, it already decides what its droplet holds.)
 /// </summary>
-public sealed class StagingContainer(ISandbox sandbox, string id, Task<ContainerExit> exited, TimeSpan stepTimeout, ILogger logger)
+public sealed class StagingContainer(ISandbox sandbox, string id, long memoryBytes, Task<ContainerExit> exited, TimeSpan stepTimeout, ILogger logger)
     : IAsyncDisposable
 {
     private Task? _destroy;
+    private IReadOnlyDictionary<string, string>? _environment;
 
     public string Id => id;
+
+    /// <summary>The container's memory limit.</summary>
+    public long MemoryBytes => memoryBytes;
+
+    /// <summary>Whether its process still runs (a janitor, or a crash, may have ended it while it waited for a build).</summary>
+    public bool IsRunning => !exited.IsCompleted && _destroy is null;
+
+    /// <summary>
+    /// Gives the container to one build: mounts its app, cache and deps directories (read-write) and its buildpacks
+    /// (read-only) where Cloud Foundry's lifecycle has them, and sets the variables every step gets: the app's, then
+    /// HOME, MEMORY_LIMIT (the app's, for buildpacks that size the app by it) and <paramref name="baseEnvironment"/>.
+    /// </summary>
+    public async Task PrepareAsync(LifecycleContext context, IReadOnlyList<Buildpack> buildpacks, IReadOnlyDictionary<string, string> baseEnvironment,
+        CancellationToken cancellationToken)
+    {
+        var mounts = new List<BindMount>
+        {
+            new(context.AppDir, LifecyclePaths.App, ReadOnly: false),
+            new(context.CacheDir, LifecyclePaths.Cache, ReadOnly: false),
+            new(context.DepsDir, LifecyclePaths.Deps, ReadOnly: false),
+        };
+        mounts.AddRange(buildpacks.Select(b => new BindMount(b.Directory, LifecyclePaths.Buildpack(b.Name), ReadOnly: true)));
+        await sandbox.AddMountsAsync(id, mounts, cancellationToken);
+        var environment = new Dictionary<string, string>(context.Env)
+        {
+            ["HOME"] = LifecyclePaths.App,
+            ["MEMORY_LIMIT"] = $"{context.MemoryLimitBytes / (1024 * 1024)}m",
+        };
+        foreach (var (name, value) in baseEnvironment) environment[name] = value;
+        _environment = environment;
+    }
 
     /// <summary>Longest detect reason passed on to the user.</summary>
     private const int MaxReasonLength = 200;
@@ -36,14 +68,16 @@ public sealed class StagingContainer(ISandbox sandbox, string id, Task<Container
     {
         if (candidates.Count == 0) return null;
         var nonce = Guid.NewGuid().ToString("N");
-        // Each script's stdout is captured and only its first line, cut to printable ASCII, is passed on.
+        // Each script's stdout is captured and only its first line is passed on (cut with the shell's own expansion:
+        // no process per buildpack beyond its detect).
         var script = $$"""
             nonce=$1; shift
+            nl='
+            '
             for bp do
               reason=$("{{LifecyclePaths.Buildpack("$bp")}}/bin/detect" {{LifecyclePaths.App}} </dev/null)
               code=$?
-              reason=$(printf '%s\n' "$reason" | head -n 1 | tr -cd '[:print:]' | cut -c1-{{MaxReasonLength}})
-              echo "$nonce $bp $code $reason"
+              echo "$nonce $bp $code ${reason%%"$nl"*}"
               [ "$code" -eq 0 ] && exit 0
             done
             exit 1
@@ -54,7 +88,7 @@ public sealed class StagingContainer(ISandbox sandbox, string id, Task<Container
         {
             var parts = line.Split(' ', 4);
             if (stream == ExecStream.Stdout && parts.Length >= 3 && parts[0] == nonce && int.TryParse(parts[2], out var code))
-                verdicts[parts[1]] = (code, parts.Length == 4 ? parts[3].Trim() : "");
+                verdicts[parts[1]] = (code, parts.Length == 4 ? Printable(parts[3]) : "");
             else
                 logger.LogDebug("detect in {Id}: {Line}", id, line);
         }, stepTimeout, "bin/detect", cancellationToken);
@@ -64,6 +98,13 @@ public sealed class StagingContainer(ISandbox sandbox, string id, Task<Container
         logger.LogInformation("{Id} detect: {Verdicts}", id, string.Join(", ", verdicts.Select(v =>
             $"{v.Key} {(v.Value.Code == 0 ? "yes" : v.Value.Code == Detection.FallbackExitCode ? "fallback" : $"no ({v.Value.Code})")}")));
         return Detection.Choose(candidates, verdicts);
+    }
+
+    /// <summary>A detect's reason as the user sees it: printable characters only, at most <see cref="MaxReasonLength"/>.</summary>
+    private static string Printable(string reason)
+    {
+        var kept = new string(reason.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return kept.Length <= MaxReasonLength ? kept : kept[..MaxReasonLength];
     }
 
     /// <summary>Adds layer directories (bottom first) to the container's rootfs: the buildpack's dependencies.</summary>
@@ -143,7 +184,7 @@ public sealed class StagingContainer(ISandbox sandbox, string id, Task<Container
         limit.CancelAfter(timeout);
         try
         {
-            var exit = await sandbox.ExecAsync(id, command, lines.WriteAsync, limit.Token);
+            var exit = await sandbox.ExecAsync(id, command, _environment, lines.WriteAsync, limit.Token);
             lines.Flush();
             return exit;
         }
