@@ -28,6 +28,8 @@ public sealed record ContainerInfo
     /// <summary>What the container's creator recorded with it (<see cref="ContainerSpec.Annotations"/>).</summary>
     public Dictionary<string, string>? Annotations { get; init; }
     public ContainerNetwork? Network { get; init; }
+    /// <summary>Its rootfs receives mounts made beneath it on the host (<see cref="ContainerSpec.AcceptsLayersWhileRunning"/>).</summary>
+    public bool AcceptsLayers { get; init; }
     public ContainerExit? Exit { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()

@@ -60,6 +60,14 @@ public sealed record ContainerSpec
     /// again after a restart (the cell keeps the StartInstance it was made for here). Names: letters, digits, '.', '-'.
     /// </summary>
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// Whether layers can be added to the rootfs while the container runs (<see cref="ISandbox.AddLayersAsync"/>): its
+    /// rootfs is then a shared mount on the host of which the container's is a slave, so mounts the host makes beneath
+    /// it reach the container (and none the container makes reach the host). A stager uses it to run a whole build in
+    /// one container, adding the chosen buildpack's dependencies once detection has chosen it.
+    /// </summary>
+    public bool AcceptsLayersWhileRunning { get; init; }
 }
 
 /// <summary>A numeric user and group inside the container. A non-root user gets no capabilities.</summary>
@@ -155,6 +163,36 @@ public interface ISandbox
 
     /// <summary>Records that the container's output up to <paramref name="cursor"/> has been handled (atomically, on disk).</summary>
     void SaveLogCursor(string id, LogCursor cursor) => throw new NotSupportedException($"{GetType().Name} keeps no log cursors");
+
+    /// <summary>
+    /// Adds read-only layer directories (bottom first) to the rootfs of a running container started with
+    /// <see cref="ContainerSpec.AcceptsLayersWhileRunning"/>, as if they had been among its layers from the start: what
+    /// a layer has and the container lacks appears (mounted read-only), a file the container has is shadowed. Returns
+    /// how many entries were mounted or linked.
+    /// </summary>
+    /// <exception cref="SandboxException">The container is not running, does not accept layers, or a layer conflicts with it
+    /// (a directory where the container has a file).</exception>
+    Task<int> AddLayersAsync(string id, IReadOnlyList<string> layers, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot add layers to running containers");
+
+    /// <summary>
+    /// Bind-mounts host directories or files into a running container started with
+    /// <see cref="ContainerSpec.AcceptsLayersWhileRunning"/> (read-write or read-only, nosuid, nodev), as
+    /// <see cref="ContainerSpec.Mounts"/> would have at its start. Missing directories on the way to a destination are
+    /// made (owned by root, 0755) and the destination itself is made as an empty directory or file; no link in the
+    /// container is followed on the way. Mounts made later beneath one of these also reach the container.
+    /// </summary>
+    Task AddMountsAsync(string id, IReadOnlyList<BindMount> mounts, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot add mounts to running containers");
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (argv) inside a running container as its own process runs (user, environment,
+    /// working directory, limits), with <paramref name="environment"/> set on top of its environment (null: none), no
+    /// stdin, streaming its output; returns its exit code (128+N for signal N).
+    /// </summary>
+    Task<int> ExecAsync(string id, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment,
+        Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot run commands in containers");
 }
 
 /// <summary>A container taken over from an earlier process, with what its creator recorded about it.</summary>

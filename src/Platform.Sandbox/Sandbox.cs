@@ -131,12 +131,14 @@ public sealed partial class Sandbox : ISandbox
         // its address and namespace path are known once reserved.
         var pending = spec.ContainerPort is { } port ? await _networker.BeginCreateAsync(id, port, spec.Egress, cancellationToken) : null;
         var network = pending?.Network;
-        info = info with { Network = network };
+        info = info with { Network = network, AcceptsLayers = spec.AcceptsLayersWhileRunning };
         info.TryWrite(paths);
         try
         {
             await WritableLayer.CreateAsync(paths.Disk, paths.DiskImage, spec.DiskLimitBytes, cancellationToken);
             OverlayRootfs.Mount(spec.Layers, paths.Upper, paths.Work, paths.Rootfs);
+            // Shared, so that what AddLayersAsync mounts beneath it reaches the container's copy (a slave: see the bundle).
+            if (spec.AcceptsLayersWhileRunning) OverlayRootfs.MakeShared(paths.Rootfs);
             await WriteEtcFilesAsync(spec, paths, network, cancellationToken);
             await BundleWriter.WriteAsync(spec, paths, new BundleSettings(
                 info.CgroupsPath, network?.NamespacePath, _setSwapLimit && spec.MemoryLimitBytes > 0, _openFilesLimit,
@@ -339,6 +341,49 @@ public sealed partial class Sandbox : ISandbox
         }
         catch (IOException) { return LogCursor.Start; }
     }
+
+    public async Task<int> AddLayersAsync(string id, IReadOnlyList<string> layers, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            RequireAcceptsLayers(id, paths);
+            var added = LiveLayers.Add(paths.Rootfs, layers);
+            _logger.LogInformation("Added {Layers} layers to running container {Id} ({Entries} entries)", layers.Count, id, added);
+            return added;
+        }
+        finally { gate.Release(); }
+    }
+
+    public async Task AddMountsAsync(string id, IReadOnlyList<BindMount> mounts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(mounts);
+        var paths = PathsOf(id);
+        var gate = _locks.GetOrAdd(id, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            RequireAcceptsLayers(id, paths);
+            foreach (var mount in mounts) LiveLayers.Bind(paths.Rootfs, mount.Source, mount.Destination, mount.ReadOnly);
+        }
+        finally { gate.Release(); }
+    }
+
+    private void RequireAcceptsLayers(string id, ContainerPaths paths)
+    {
+        var info = ContainerInfo.TryRead(paths);
+        if (info is not { Phase: ContainerPhase.Running } || !_live.ContainsKey(id))
+            throw new SandboxException($"container {id} is not running");
+        if (!info.AcceptsLayers)
+            throw new SandboxException($"container {id} was not started to accept layers while running (ContainerSpec.AcceptsLayersWhileRunning)");
+    }
+
+    public Task<int> ExecAsync(string id, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment,
+        Exec.ExecOutputHandler output, CancellationToken cancellationToken) =>
+        new Exec.ContainerExec(this).RunAsync(id, command, environment, ReadOnlyMemory<byte>.Empty, output, cancellationToken);
 
     public async Task DestroyAsync(string id, TimeSpan gracePeriod, CancellationToken cancellationToken)
     {

@@ -15,7 +15,7 @@ public sealed record StagingResult(DropletSpec Droplet, string Buildpack);
 
 /// <summary>
 /// Stages one package into a droplet: unpack the package, pick a buildpack, turn its dependencies into
-/// layers, run supply/finalize/release in staging containers, pack the app, and publish the outcome.
+/// layers, run detect and then supply/finalize/release in one staging container, pack the app, and publish the outcome.
 /// Output goes to the user as <see cref="StagingLog"/> lines; the end as one <see cref="StagingCompleted"/>.
 /// </summary>
 public sealed class Stager(
@@ -25,7 +25,7 @@ public sealed class Stager(
     StackLayer stackLayer,
     LayerFiles layerFiles,
     LifecycleRunner lifecycle,
-    DotnetProjectPublisher dotnetPublisher,
+    StagingContainerPool containers,
     IMessageDispatcher dispatcher,
     IOptions<StagingOptions> options,
     TimeProvider time,
@@ -42,9 +42,11 @@ public sealed class Stager(
         var log = new StagingLogWriter(dispatcher, request.BuildId, request.AppId, time);
         StagingCompleted completed;
         var buildpack = new StrongBox<string?>(null);
+        var clock = new PhaseClock();
+        var cleanup = new StrongBox<Task>(Task.CompletedTask);
         try
         {
-            var result = await BuildAsync(request, log, buildpack, cancellationToken);
+            var result = await BuildAsync(request, log, buildpack, clock, cleanup, cancellationToken);
             log.Write($"Staging complete: {result.Droplet.Layers.Count} layers, start command: {result.Droplet.StartCommand}");
             completed = new StagingCompleted(request.BuildId, request.AppId, true, null, result.Buildpack, result.Droplet);
         }
@@ -64,11 +66,21 @@ public sealed class Stager(
         {
             await log.CompleteAsync();
         }
+        clock.Mark("log");
         await dispatcher.DispatchAsync(completed, null, cancellationToken);
+        clock.Mark("completed");
+        // The staging container and the work directory go after the outcome is out, not before; then the next build's
+        // container is started.
+        await cleanup.Value;
+        clock.Mark("cleanup");
+        containers.Refill();
+        logger.LogInformation("build {BuildId} of {App} ({Outcome}): {Phases}", request.BuildId, request.AppName,
+            completed.Succeeded ? "staged" : "failed", clock);
         return completed;
     }
 
-    private async Task<StagingResult> BuildAsync(StageApp request, StagingLogWriter log, StrongBox<string?> chosen, CancellationToken ct)
+    private async Task<StagingResult> BuildAsync(StageApp request, StagingLogWriter log, StrongBox<string?> chosen, PhaseClock clock,
+        StrongBox<Task> cleanup, CancellationToken ct)
     {
         var work = Path.Combine(_options.WorkDir, request.BuildId.ToString("N"));
         if (Directory.Exists(work)) Directory.Delete(work, recursive: true); // a redelivered build starts afresh
@@ -85,21 +97,32 @@ public sealed class Stager(
         // The stack layer (packed once per machine, then checked against a walk of the rootfs: ~100 ms) is made
         // ready beside the buildpack's steps rather than after them.
         var stackPacking = Task.Run(() => stackLayer.GetAsync(log.Write, ct), ct);
+        Task<StagingContainer>? starting = null;
         try
         {
+            var all = Catalog();
+            var named = Named(request, all);
+            var candidates = named is not null ? [named] : all.Where(b => b.Has("detect")).ToList();
+            var memory = (long)(request.MemoryMb > 0 ? request.MemoryMb : _options.DefaultMemoryMb) * 1024 * 1024;
+            var context = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, memory, request.Env);
+            // The one staging container (a spare started ahead, or one started now, while the package comes down and is
+            // unpacked) gets the build's directories as bind mounts: what lands in them later is there for the steps.
+            starting = containers.TakeAsync(lifecycle.ContainerMemory(memory), ct);
             await UnpackPackageAsync(request, work, appDir, log, ct);
+            clock.Mark("unpack");
             // /home stays root's, as in the stack; /home/vcap and below belong to the build user, as in Cloud Foundry.
             await GiveToBuildUserAsync([Path.Combine(dropletRoot, "home", "vcap"), cacheDir], ct);
+            var container = await starting;
+            clock.Mark("container");
+            await container.PrepareAsync(context, candidates, lifecycle.BaseEnvironment, ct);
+            logger.LogDebug("build {BuildId} runs in staging container {Container}", request.BuildId, container.Id);
+            clock.Mark("mounts");
 
-            var stack = stackLayer.Directory;
-            var memory = (long)(request.MemoryMb > 0 ? request.MemoryMb : _options.DefaultMemoryMb) * 1024 * 1024;
-            var detectContext = new LifecycleContext(request.BuildId, appDir, cacheDir, depsDir, [stack], memory, request.Env);
-            var buildpack = await ChooseBuildpackAsync(request, detectContext, log, ct);
+            if (named is not null) log.Write($"-----> {named.Name} chosen with -b (detection skipped)");
+            var buildpack = named ?? await DetectAsync(container, candidates, log, ct);
             chosen.Value = buildpack.Name;
+            clock.Mark("detect");
             log.Write($"-----> Buildpack {buildpack.Name} {buildpack.Version}");
-            // A .NET project is published on the host (the SDK is not in the stack) before the buildpack sees it.
-            if (buildpack.Name == "dotnet" && DotnetProjectPublisher.ProjectToPublish(appDir) is { } project)
-                await dotnetPublisher.PublishAsync(project, appDir, cacheDir, work, log.Write, ct);
 
             var dependencies = new List<DependencyLayer>();
             foreach (var dependency in buildpack.Manifest.Dependencies)
@@ -109,27 +132,38 @@ public sealed class Stager(
                           $"layer {layer.Layer.Digest[..19]} at /layers/{dependency.Name}");
                 dependencies.Add(layer);
             }
+            clock.Mark("dependencies");
+            await container.AddLayersAsync([.. dependencies.Select(d => d.Directory)], ct);
+            clock.Mark("add-layers");
 
-            var context = detectContext with { Layers = [stack, .. dependencies.Select(d => d.Directory)] };
             const string depsIndex = "0"; // one buildpack per build: it is the first and last
-            var buildArgs = new[] { LifecyclePaths.App, LifecyclePaths.Cache, LifecyclePaths.Deps, depsIndex };
-            if (buildpack.Has("supply"))
-                await RunRequiredStepAsync(context, buildpack, "supply", buildArgs, log, ct);
-            if (buildpack.Has("finalize"))
-                await RunRequiredStepAsync(context, buildpack, "finalize", [.. buildArgs, LifecyclePaths.Profile], log, ct);
-            else if (buildpack.Has("compile"))
-                await RunRequiredStepAsync(context, buildpack, "compile", [LifecyclePaths.App, LifecyclePaths.Cache], log, ct);
+            var steps = new List<string>();
+            if (buildpack.Has("supply")) steps.Add("supply");
+            if (buildpack.Has("finalize")) steps.Add("finalize");
+            else if (buildpack.Has("compile")) steps.Add("compile");
+            steps.Add("release");
+            var built = await container.BuildAsync(buildpack, steps, log.Write, ct);
+            clock.Mark("steps");
+            if (built.Failed is { } failed)
+                throw new StagingFailedException(failed.Step == "release"
+                    ? $"bin/release of buildpack {buildpack.Name} failed ({failed.Describe()})"
+                    : $"bin/{failed.Step} of buildpack {buildpack.Name} failed ({failed.Describe()}); its output is above");
+            // Everything that runs in the container has run: it goes while the droplet is packed.
+            _ = container.DestroyAsync();
 
-            var startCommand = await ChooseStartCommandAsync(request, context, buildpack, appDir, log, ct);
+            var startCommand = await ChooseStartCommandAsync(request, buildpack, built.ReleaseOutput ?? "", appDir, log, ct);
             dependencies = await LaunchDependencies.ChooseAsync(dependencies, Path.Combine(depsDir, depsIndex), log.Write, ct);
 
             log.Write("-----> Packing the droplet");
             var appLayer = await layerFiles.PackAsync(dropletRoot, "", [], Path.Combine(work, "app.tar.gz"), ct);
+            clock.Mark("pack");
             var stackPacked = await stackPacking;
+            clock.Mark("stack-wait");
             // Uploaded only now, after every step succeeded: a failed build stores nothing.
             await layerFiles.UploadAsync(stackPacked, ct);
             foreach (var d in dependencies) await layerFiles.UploadAsync(d.Layer, ct);
             await layerFiles.UploadAsync(appLayer, ct);
+            clock.Mark("upload");
 
             var layers = new List<LayerRef> { new(stackPacked.Digest, stackPacked.Size, stackLayer.LayerName) };
             layers.AddRange(dependencies.Select(d => d.ToLayerRef()));
@@ -143,14 +177,25 @@ public sealed class Stager(
             // A failed build does not wait for the stack layer; its own failure, if any, is the next build's to report.
             _ = stackPacking.ContinueWith(t => logger.LogWarning(t.Exception, "preparing the stack layer failed"),
                 CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            try
-            {
-                Directory.Delete(work, recursive: true);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                logger.LogWarning(e, "could not remove the work directory {Dir}", work);
-            }
+            cleanup.Value = CleanUpAsync(starting, work);
+        }
+    }
+
+    /// <summary>Destroys the build's container, then removes its work directory (the container's mounts are in it).</summary>
+    private async Task CleanUpAsync(Task<StagingContainer>? starting, string work)
+    {
+        if (starting is not null)
+        {
+            try { await (await starting).DestroyAsync(); }
+            catch (Exception) { /* it never started (failed or cancelled): StartAsync cleared what it made */ }
+        }
+        try
+        {
+            Directory.Delete(work, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "could not remove the work directory {Dir}", work);
         }
     }
 
@@ -191,7 +236,7 @@ public sealed class Stager(
         if (!chown.Succeeded) throw new InvalidOperationException("chown of the build directories failed: " + chown.Output.Trim());
     }
 
-    private async Task<Buildpack> ChooseBuildpackAsync(StageApp request, LifecycleContext context, StagingLogWriter log, CancellationToken ct)
+    private IReadOnlyList<Buildpack> Catalog()
     {
         IReadOnlyList<Buildpack> all;
         try
@@ -203,38 +248,35 @@ public sealed class Stager(
             throw new StagingFailedException("a buildpack is broken: " + e.Message, e);
         }
         if (all.Count == 0) throw new StagingFailedException($"no buildpacks are installed in {catalog.BuildpacksDir}");
+        return all;
+    }
 
-        if (request.Buildpack is { Length: > 0 } wanted)
+    /// <summary>The buildpack asked for with -b, or null to detect one.</summary>
+    private static Buildpack? Named(StageApp request, IReadOnlyList<Buildpack> all)
+    {
+        if (request.Buildpack is not { Length: > 0 } wanted) return null;
+        return all.FirstOrDefault(b => b.Name == wanted)
+            ?? throw new StagingFailedException(
+                $"unknown buildpack '{wanted}'; known buildpacks: {string.Join(", ", all.Select(b => b.Name))}");
+    }
+
+    private static async Task<Buildpack> DetectAsync(StagingContainer container, IReadOnlyList<Buildpack> candidates, StagingLogWriter log, CancellationToken ct)
+    {
+        if (await container.DetectAsync(candidates, ct) is { } detected)
         {
-            return all.FirstOrDefault(b => b.Name == wanted)
-                ?? throw new StagingFailedException(
-                    $"unknown buildpack '{wanted}'; known buildpacks: {string.Join(", ", all.Select(b => b.Name))}");
+            log.Write(detected.LogLine());
+            return detected.Buildpack;
         }
-
-        var detectable = all.Where(b => b.Has("detect")).ToList();
-        if (await lifecycle.DetectAsync(context, detectable, ct) is { } detected) return detected;
         throw new StagingFailedException(
-            $"no buildpack detected the app; tried: {string.Join(", ", detectable.Select(b => b.Name))}. " +
+            $"no buildpack detected the app; tried: {string.Join(", ", candidates.Select(b => b.Name))}. " +
             "Choose one with -b NAME.");
     }
 
-    private async Task RunRequiredStepAsync(
-        LifecycleContext context, Buildpack buildpack, string step, IReadOnlyList<string> args, StagingLogWriter log, CancellationToken ct)
-    {
-        var result = await lifecycle.RunAsync(context, buildpack, step, args, log.Write, captureStdout: false, ct);
-        if (!result.Succeeded)
-            throw new StagingFailedException(
-                $"bin/{step} of buildpack {buildpack.Name} failed ({result.Exit}); its output is above");
-    }
-
     /// <summary>-c wins, then the Procfile's web: line, then the buildpack's default from bin/release.</summary>
-    private async Task<string> ChooseStartCommandAsync(
-        StageApp request, LifecycleContext context, Buildpack buildpack, string appDir, StagingLogWriter log, CancellationToken ct)
+    private static async Task<string> ChooseStartCommandAsync(
+        StageApp request, Buildpack buildpack, string releaseOutput, string appDir, StagingLogWriter log, CancellationToken ct)
     {
-        var release = await lifecycle.RunAsync(context, buildpack, "release", [LifecyclePaths.App], log.Write, captureStdout: true, ct);
-        if (!release.Succeeded)
-            throw new StagingFailedException($"bin/release of buildpack {buildpack.Name} failed ({release.Exit})");
-        var fromRelease = StartCommands.FromReleaseYaml(string.Join('\n', release.Stdout));
+        var fromRelease = StartCommands.FromReleaseYaml(releaseOutput);
 
         var procfile = Path.Combine(appDir, "Procfile");
         var fromProcfile = File.Exists(procfile) && new FileInfo(procfile).LinkTarget is null

@@ -30,15 +30,15 @@ public sealed class StagingOptions
     public List<string> BuildpackOrder { get; set; } = ["staticfile", "java", "nodejs", "python", "dotnet", "binary"];
 
     /// <summary>
-    /// Whether supply, finalize and compile get an outbound network (their own network namespace on the
-    /// sandbox bridge, masqueraded when Sandbox:Network:AllowOutbound), so that e.g. npm can reach its registry.
-    /// detect and release never get one. False: every staging step has only loopback.
+    /// Whether the staging container gets an outbound network (its own network namespace on the sandbox bridge,
+    /// masqueraded when Sandbox:Network:AllowOutbound, under the sandbox's egress policy), so that e.g. npm can reach
+    /// its registry. One container runs every step, so detect and release have it too. False: only loopback.
     /// </summary>
     public bool AllowNetwork { get; set; } = true;
 
     /// <summary>
     /// A PEM bundle of the certificate authorities the staging host trusts (e.g. its egress proxy's), bind-mounted
-    /// read-only into networked staging steps at /etc/cf-system-certificates/ca-certificates.crt with
+    /// read-only into a networked staging container at /etc/cf-system-certificates/ca-certificates.crt with
     /// CF_SYSTEM_CERT_PATH=/etc/cf-system-certificates, as Cloud Foundry gives containers its trusted system
     /// certificates. It is not part of any droplet. Empty or missing file: nothing is mounted.
     /// </summary>
@@ -50,14 +50,9 @@ public sealed class StagingOptions
     /// <summary>The npm client on the staging host that fetches "npm:" dependencies (npm pack).</summary>
     public string NpmPath { get; set; } = "npm";
 
-    /// <summary>The staging host's .NET installation that "host-dotnet" dependencies are copied from.</summary>
+    /// <summary>The staging host's .NET installation that "host-dotnet" (runtime) and "host-dotnet-sdk" dependencies are copied from.</summary>
     public string HostDotnetRoot { get; set; } = "/usr/share/dotnet";
 
-    /// <summary>
-    /// The .NET SDK on the staging host that publishes an app pushed as a project (*.csproj) before the
-    /// buildpack runs. Empty: such apps are not published and the dotnet buildpack rejects them.
-    /// </summary>
-    public string? DotnetSdkPath { get; set; } = "/usr/share/dotnet/dotnet";
 
     /// <summary>
     /// Host-side caches: downloaded .deb files keyed by sha256, dependency layers keyed by the .deb's sha256,
@@ -68,8 +63,21 @@ public sealed class StagingOptions
     /// <summary>Where each build's working directories (app, deps, cache) are made and removed afterwards.</summary>
     public string WorkDir { get; set; } = "/var/lib/platform/staging/work";
 
-    /// <summary>Memory for the staging containers when the app asks for none.</summary>
+    /// <summary>The app's memory when it asks for none: MEMORY_LIMIT during staging.</summary>
     public int DefaultMemoryMb { get; set; } = 1024;
+
+    /// <summary>
+    /// The least memory a staging container gets, whatever the app's limit (Cloud Foundry's minimum_staging_memory_mb):
+    /// npm, pip and MSBuild need more than a small app runs in. MEMORY_LIMIT stays the app's, for buildpacks that size
+    /// the app by it.
+    /// </summary>
+    public int MinimumMemoryMb { get; set; } = 1024;
+
+    /// <summary>
+    /// Whether one staging container (of <see cref="MinimumMemoryMb"/>) is kept started ahead of the next build, so a
+    /// build does not wait for a sandbox start. It holds nothing of any build until one takes it.
+    /// </summary>
+    public bool SpareContainer { get; set; } = true;
 
     /// <summary>
     /// Largest unpacked package, in megabytes, when the app gives no disk quota; a package that unpacks
@@ -87,7 +95,7 @@ public sealed class StagingOptions
     /// <summary>Most processes a staging container may have.</summary>
     public long BuildPidsLimit { get; set; } = 1024;
 
-    /// <summary>Longest one lifecycle step (detect, supply, finalize, release) may run.</summary>
+    /// <summary>Longest one lifecycle step (detect, supply, finalize, release) may run (the steps after detect run as one, within this times their number).</summary>
     public TimeSpan StepTimeout { get; set; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Longest fetching one dependency (apt-get download) may take.</summary>

@@ -31,14 +31,16 @@ public static class StagingServiceCollectionExtensions
         services.AddSingleton<DebianPackageFetcher>();
         services.AddSingleton<NpmPackageFetcher>();
         services.AddSingleton<HostDotnetRuntime>();
-        services.AddSingleton<DotnetProjectPublisher>();
         services.AddSingleton<LayerFiles>();
         services.AddSingleton<DependencyLayers>();
         services.AddSingleton<StackLayer>();
         services.AddSingleton<LifecycleRunner>();
+        services.AddSingleton<StagingContainerPool>();
         services.AddSingleton<Stager>();
         services.AddSingleton<StagingJanitor>();
         services.AddHostedService(sp => sp.GetRequiredService<StagingJanitor>());
+        // After the janitor: its sweep at start would take a spare started before it for a leftover.
+        services.AddHostedService(sp => sp.GetRequiredService<StagingContainerPool>());
         services.AddSingleton<CatalogAdvertiser>();
         services.AddHostedService(sp => sp.GetRequiredService<CatalogAdvertiser>());
         return services;

@@ -29,6 +29,12 @@ if (what is "all" or "push")
     Console.WriteLine("|----------|---------|----------|-----------|---------------|--------------|----------|");
     foreach (var r in runs)
         Console.WriteLine($"| {r.Run,-8} | {r.Upload,7:F0} | {r.Staging,8:F0} | {r.Placement,9:F0} | {r.SandboxStart,13:F0} | {r.FirstRouted,12:F0} | {r.Total,8:F0} |");
+    Console.WriteLine();
+    Console.WriteLine("Staging by step (ms): the build reaching the stager, then the stager's own log timestamps, then its end reaching the API, then the rest (polling):");
+    Console.WriteLine($"| {"run",-8} | {"to stager",9} | {"package+detect",14} | {"dependencies",12} | {"supply..release",15} | {"pack+upload",11} | {"to the API",10} | {"rest",6} |");
+    Console.WriteLine("|----------|-----------|----------------|--------------|-----------------|-------------|------------|--------|");
+    foreach (var r in runs)
+        Console.WriteLine($"| {r.Run,-8} | {r.Steps.ToStager,9:F0} | {r.Steps.ToDetected,14:F0} | {r.Steps.Dependencies,12:F0} | {r.Steps.Steps,15:F0} | {r.Steps.PackAndUpload,11:F0} | {r.Steps.ToApi,10:F0} | {r.Steps.Rest,6:F0} |");
 }
 
 if (what is "idle")

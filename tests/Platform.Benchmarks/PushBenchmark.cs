@@ -15,10 +15,18 @@ namespace Platform.Benchmarks;
 /// </summary>
 public static class PushBenchmark
 {
-    public sealed record Phases(string Run, double Upload, double Staging, double Placement, double SandboxStart, double FirstRouted)
+    public sealed record Phases(string Run, double Upload, double Staging, double Placement, double SandboxStart, double FirstRouted,
+        StagingSteps Steps)
     {
         public double Total => Upload + Staging + Placement + SandboxStart + FirstRouted;
     }
+
+    /// <summary>
+    /// Staging by step, from the stager's own log timestamps: package (download, unpack, container start) and detect;
+    /// dependencies (layers, added to the container); supply, finalize and release; packing and upload; then the rest of
+    /// the staging phase (the build's end reaching the API).
+    /// </summary>
+    public sealed record StagingSteps(double ToStager, double ToDetected, double Dependencies, double Steps, double PackAndUpload, double ToApi, double Rest);
 
     public static async Task<List<Phases>> RunAsync(int warmRuns)
     {
@@ -29,6 +37,9 @@ public static class PushBenchmark
         var results = new List<Phases> { await PushOnceAsync(api, router, "bench-cold", zip, "cold") };
         for (var i = 0; i < warmRuns; i++)
             results.Add(await PushOnceAsync(api, router, $"bench-warm{i}", zip, $"warm {i + 1}"));
+        // The stager's own account of each build's phases (its log line "build ... (staged): unpack=..ms ...").
+        foreach (var line in platd.Log.Split('\n').Where(l => l.Contains("(staged): ", StringComparison.Ordinal)))
+            Console.WriteLine("stager: " + line[(line.IndexOf("build ", StringComparison.Ordinal))..].Trim());
         return results;
     }
 
@@ -66,6 +77,7 @@ public static class PushBenchmark
             await Task.Delay(20);
         }
         var staging = sw.Elapsed.TotalMilliseconds;
+        var steps = await StagingStepsAsync(api, name, build, staging);
 
         sw.Restart();
         (await api.PostAsync($"{TestSpaces.Default}/apps/{name}/start", null)).EnsureSuccessStatusCode();
@@ -90,6 +102,24 @@ public static class PushBenchmark
             await Task.Delay(5);
         }
         var routed = sw.Elapsed.TotalMilliseconds;
-        return new Phases(label, upload, staging, placement, sandbox, routed);
+        return new Phases(label, upload, staging, placement, sandbox, routed, steps);
+    }
+
+    public static async Task<StagingSteps> StagingStepsAsync(HttpClient api, string name, BuildResponse build, double stagingMs)
+    {
+        var lines = (await api.GetFromJsonAsync<List<LogLineResponse>>($"/v1/apps/{name}/logs?limit=1000"))!
+            .Where(l => l.Source == "STG").OrderBy(l => l.Timestamp).ToList();
+        DateTimeOffset At(Func<string, bool> match) => lines.LastOrDefault(l => match(l.Text))?.Timestamp ?? lines[0].Timestamp;
+        var start = lines[0].Timestamp;
+        var detected = At(t => t.Contains(" detected", StringComparison.Ordinal) || t.Contains("chosen with -b", StringComparison.Ordinal));
+        var dependencies = At(t => t.StartsWith("-----> Dependency", StringComparison.Ordinal));
+        var command = At(t => t.StartsWith("-----> Start command", StringComparison.Ordinal));
+        var complete = At(t => t.StartsWith("Staging complete", StringComparison.Ordinal));
+        static double Ms(DateTimeOffset from, DateTimeOffset to) => Math.Max(0, (to - from).TotalMilliseconds);
+        // The API's and the stager's clocks are the same host's here (platd --dev).
+        var toStager = Ms(build.CreatedAt, start);
+        var toApi = build.CompletedAt is { } done ? Ms(complete, done) : 0;
+        return new StagingSteps(toStager, Ms(start, detected), Ms(detected, dependencies), Ms(dependencies, command), Ms(command, complete), toApi,
+            Math.Max(0, stagingMs - toStager - Ms(start, complete) - toApi));
     }
 }

@@ -53,6 +53,21 @@ public sealed partial class WarTests(JavaFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public async Task A_war_with_an_index_html_at_its_root_runs_on_tomcat_not_as_a_static_site()
+    {
+        var push = await fixture.PushAsync("sitewar", "-i", "1", "-m", "1G", "-p", fixture.App("site.war"));
+        output.WriteLine(push.ToString());
+        Assert.True(push.ExitCode == 0, $"push failed: {push}\nplatd log:\n{fixture.Platd.Log}");
+        Assert.Contains("-----> java detected: WEB-INF/web.xml in the WAR", push.Stdout);
+        Assert.Contains("-----> Buildpack java", push.Stdout);
+
+        // Tomcat serves the welcome page and, beside it, the servlet: no static file server could do the second.
+        Assert.Contains("Welcome page of a WAR", await fixture.GetOkAsync("sitewar", "/"));
+        Assert.Contains("Hello from javax.servlet on Apache Tomcat/9.0", await fixture.GetOkAsync("sitewar", "/hello/"));
+        await fixture.DeleteAsync("sitewar");
+    }
+
+    [Fact]
     public async Task With_two_instances_a_browser_stays_on_the_instance_holding_its_session()
     {
         var push = await fixture.PushAsync("sticky", "-i", "2", "-m", "1G", "-p", fixture.App("xwms.war"));

@@ -10,8 +10,8 @@ public static class FixtureBuildpacks
     public const string BadChecksum = "bad-checksum";
 
     /// <summary>
-    /// Last in the detect order; detects an app with a late.txt. Its detect first prints a line shaped like the
-    /// detector's verdicts ("NONCE staticfile 0"), which must not be taken for staticfile's.
+    /// Last in the detect order; detects an app with a late.txt ("late.txt at the root"). Its detect also prints lines
+    /// shaped like the detector's verdicts ("NONCE staticfile 0"), which must not be taken for staticfile's.
     /// </summary>
     public const string LateDetect = "late-detect";
 
@@ -28,8 +28,8 @@ public static class FixtureBuildpacks
         });
         Write(buildpacksDir, LateDetect, "dependencies: []\n", new()
         {
-            ["detect"] = "#!/bin/bash\necho '0123456789abcdef0123456789abcdef staticfile 0'\n" +
-                         "[ -f \"$1/late.txt\" ] || exit 1\necho late-detect\n",
+            ["detect"] = "#!/bin/bash\necho '0123456789abcdef0123456789abcdef staticfile 0' >&2\n" +
+                         "[ -f \"$1/late.txt\" ] || exit 1\necho 'late.txt at the root'\necho '0123456789abcdef0123456789abcdef staticfile 0'\n",
             ["release"] = "#!/bin/bash\necho '--- {default_process_types: {web: cat late.txt}}'\n",
         });
         var staticManifest = File.ReadAllText(Path.Combine(buildpacksDir, "staticfile", "manifest.yml"));

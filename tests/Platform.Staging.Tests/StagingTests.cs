@@ -153,16 +153,55 @@ public sealed class StagingTests(StagingFixture fixture, ITestOutputHelper outpu
     public async Task Detection_runs_the_buildpacks_in_order_and_the_first_that_detects_wins()
     {
         // Every buildpack before late-detect declines (all in one detect container); late-detect's forged verdict
-        // lines for staticfile are not taken for staticfile's.
+        // line for staticfile is not taken for staticfile's. The staging log says who detected the app and why.
         var late = await StageAsync(await fixture.PackageAsync(new TestZip().File("late.txt", "late")));
         Assert.True(late.Succeeded, late.Error);
         Assert.Equal(FixtureBuildpacks.LateDetect, late.Buildpack);
         Assert.Equal("cat late.txt", late.Droplet!.StartCommand);
+        Assert.Contains("-----> late-detect detected: late.txt at the root", fixture.Dispatcher.LogLines(late.BuildId));
 
-        // staticfile comes first in the order: with an index.html it wins although late-detect detects too.
+        // A Staticfile makes staticfile, first in the order, win although late-detect detects too.
+        var marked = await StageAsync(await fixture.PackageAsync(StaticSite().File("late.txt", "late").File("Staticfile", "")));
+        Assert.True(marked.Succeeded, marked.Error);
+        Assert.Equal("staticfile", marked.Buildpack);
+        Assert.Contains("-----> staticfile detected: Staticfile", fixture.Dispatcher.LogLines(marked.BuildId));
+    }
+
+    [Fact]
+    public async Task A_bare_index_html_goes_to_staticfile_only_when_no_other_buildpack_detects_the_app()
+    {
+        // staticfile is first in the order, but an index.html alone is only its fallback: late-detect detects.
         var both = await StageAsync(await fixture.PackageAsync(StaticSite().File("late.txt", "late")));
         Assert.True(both.Succeeded, both.Error);
-        Assert.Equal("staticfile", both.Buildpack);
+        Assert.Equal(FixtureBuildpacks.LateDetect, both.Buildpack);
+
+        // Nothing else detects a site: staticfile takes it, and says why.
+        var site = await StageAsync(await fixture.PackageAsync(StaticSite()));
+        Assert.True(site.Succeeded, site.Error);
+        Assert.Equal("staticfile", site.Buildpack);
+        Assert.Contains("-----> staticfile detected: index.html at the app's root; no other buildpack detects the app " +
+                        "(tried binary, bad-checksum, failing-supply, late-detect)", fixture.Dispatcher.LogLines(site.BuildId));
+    }
+
+    [Fact]
+    public async Task A_staticfile_root_names_the_directory_served_and_one_outside_the_app_fails()
+    {
+        var rooted = await StageAsync(await fixture.PackageAsync(new TestZip()
+            .File("Staticfile", "root: dist\n").File("dist/index.html", "<h1>dist</h1>").File("src/main.js", "//")));
+        Assert.True(rooted.Succeeded, rooted.Error);
+        Assert.EndsWith("-h /home/vcap/app/dist", rooted.Droplet!.StartCommand);
+
+        var outside = await StageAsync(await fixture.PackageAsync(new TestZip().File("Staticfile", "root: ../etc\n").File("index.html", "x")));
+        Assert.False(outside.Succeeded);
+        Assert.Contains("staticfile: Staticfile's root: ../etc must be a directory inside the app", fixture.Dispatcher.LogLines(outside.BuildId));
+    }
+
+    [Fact]
+    public async Task Choosing_a_buildpack_with_b_skips_detection_and_says_so()
+    {
+        var completed = await StageAsync(await fixture.PackageAsync(StaticSite(), buildpack: "staticfile"));
+        Assert.True(completed.Succeeded, completed.Error);
+        Assert.Contains("-----> staticfile chosen with -b (detection skipped)", fixture.Dispatcher.LogLines(completed.BuildId));
     }
 
     [Fact]

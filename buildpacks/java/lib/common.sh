@@ -20,8 +20,10 @@ jbp_manifest_attribute() {
 jbp_app_kind() {
   local dir=$1
   if [ -d "$dir/WEB-INF" ]; then echo war
-  elif [ -d "$dir/BOOT-INF" ] || [ -n "$(jbp_manifest_attribute "$dir" Start-Class)" ]; then echo boot-jar
-  elif [ -f "$dir/META-INF/MANIFEST.MF" ]; then echo jar
+  elif [ -d "$dir/BOOT-INF" ]; then echo boot-jar
+  elif [ ! -f "$dir/META-INF/MANIFEST.MF" ]; then return 0 # not Java: found without starting a process (detect runs for every app)
+  elif [ -n "$(jbp_manifest_attribute "$dir" Start-Class)" ]; then echo boot-jar
+  else echo jar
   fi
 }
 

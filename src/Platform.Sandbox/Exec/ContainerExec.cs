@@ -28,8 +28,12 @@ public sealed class ContainerExec(Sandbox sandbox)
     /// exit code (128+N when a signal N ended it, as a shell reports it).
     /// </summary>
     /// <exception cref="SandboxException">The container does not exist or is not running.</exception>
-    public async Task<int> RunAsync(string id, IReadOnlyList<string> command, ReadOnlyMemory<byte> stdin, ExecOutputHandler output,
-        CancellationToken cancellationToken)
+    public Task<int> RunAsync(string id, IReadOnlyList<string> command, ReadOnlyMemory<byte> stdin, ExecOutputHandler output,
+        CancellationToken cancellationToken) => RunAsync(id, command, null, stdin, output, cancellationToken);
+
+    /// <param name="environment">Variables set for the command on top of the container's own (null: the container's alone).</param>
+    public async Task<int> RunAsync(string id, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment,
+        ReadOnlyMemory<byte> stdin, ExecOutputHandler output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(output);
         if (command is not { Count: > 0 } || string.IsNullOrEmpty(command[0]))
@@ -45,7 +49,8 @@ public sealed class ContainerExec(Sandbox sandbox)
             throw new SandboxException($"container {id} was started with {info.Runtime}, but this sandbox uses {runtime.Name}");
 
         var processFile = Path.Combine(paths.Directory, $"exec-{Guid.NewGuid():N}.json");
-        await File.WriteAllTextAsync(processFile, ProcessSpec(await File.ReadAllTextAsync(paths.Config, cancellationToken), command), cancellationToken);
+        await File.WriteAllTextAsync(processFile, ProcessSpec(await File.ReadAllTextAsync(paths.Config, cancellationToken), command, environment),
+            cancellationToken);
         try
         {
             return await RunRuntimeExecAsync(runtime, id, processFile, stdin, output, cancellationToken);
@@ -56,13 +61,30 @@ public sealed class ContainerExec(Sandbox sandbox)
         }
     }
 
-    /// <summary>The container's process spec from its config.json with the arguments replaced and no terminal.</summary>
-    public static string ProcessSpec(string configJson, IReadOnlyList<string> command)
+    /// <summary>
+    /// The container's process spec from its config.json with the arguments replaced, no terminal, and
+    /// <paramref name="environment"/> set over the container's own variables.
+    /// </summary>
+    public static string ProcessSpec(string configJson, IReadOnlyList<string> command, IReadOnlyDictionary<string, string>? environment = null)
     {
         var config = JsonNode.Parse(configJson)?.AsObject() ?? throw new SandboxException("config.json is empty");
         if (config["process"]?.DeepClone() is not JsonObject process)
             throw new SandboxException("config.json has no process");
         process["args"] = new JsonArray(command.Select(a => (JsonNode)a!).ToArray());
+        if (environment is { Count: > 0 })
+        {
+            if (environment.Keys.FirstOrDefault(k => k.Length == 0 || k.Contains('=') || k.Contains('\0')) is { } bad)
+                throw new ArgumentException($"'{bad}' is not an environment variable name", nameof(environment));
+            var merged = new List<string>();
+            foreach (var entry in process["env"]?.AsArray() ?? [])
+            {
+                var text = entry?.GetValue<string>() ?? "";
+                var name = text.Split('=', 2)[0];
+                if (!environment.ContainsKey(name)) merged.Add(text);
+            }
+            merged.AddRange(environment.Select(e => $"{e.Key}={e.Value}"));
+            process["env"] = new JsonArray(merged.Select(e => (JsonNode)e!).ToArray());
+        }
         process["terminal"] = false;
         process.Remove("consoleSize");
         return process.ToJsonString(new JsonSerializerOptions { WriteIndented = false });

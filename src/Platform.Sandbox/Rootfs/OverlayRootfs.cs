@@ -32,6 +32,17 @@ public static class OverlayRootfs
     }
 
     /// <summary>
+    /// Makes the mount at <paramref name="target"/> shared (its own peer group), so that mounts made beneath it also
+    /// appear in the copies other mount namespaces have of it as slaves (a container's rootfs).
+    /// </summary>
+    public static void MakeShared(string target)
+    {
+        const ulong MS_SHARED = 1 << 20;
+        if (Libc.Mount("none", target, "", MS_SHARED, null) != 0)
+            throw new SandboxException($"making {target} a shared mount failed: {Libc.ErrorText(Libc.LastError)}");
+    }
+
+    /// <summary>
     /// Unmounts every mount at or below <paramref name="directory"/>, deepest first (lazily, so a busy mount
     /// cannot block a teardown). Returns the mount points that were unmounted.
     /// </summary>

@@ -110,7 +110,7 @@ public static class BundleWriter
         }
         if (cpu.Count > 0) resources["cpu"] = cpu;
 
-        return new JsonObject
+        var config = new JsonObject
         {
             ["ociVersion"] = "1.0.2",
             ["process"] = new JsonObject
@@ -147,6 +147,11 @@ public static class BundleWriter
                 ["seccomp"] = SeccompProfile.Build(),
             },
         };
+        // The container's view of its rootfs a slave of the host's (shared) mount: what the host mounts beneath it
+        // later reaches the container, while the container's own mounts stay its own. (runc makes the root a slave by
+        // default, crun private: say it.)
+        if (spec.AcceptsLayersWhileRunning) config["linux"]!["rootfsPropagation"] = "rslave";
+        return config;
     }
 
     public static async Task WriteAsync(ContainerSpec spec, ContainerPaths paths, BundleSettings settings, CancellationToken cancellationToken)

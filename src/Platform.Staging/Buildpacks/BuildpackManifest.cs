@@ -12,7 +12,8 @@ namespace Platform.Staging.Buildpacks;
 /// <param name="Source">
 /// Where it comes from: "apt:PACKAGE" is a Debian package fetched with apt-get download (sha256 of the .deb);
 /// "npm:PACKAGE" a package tarball from the npm registry fetched with npm pack (sha256 of the .tgz);
-/// "host-dotnet" the .NET runtime installed on the staging host (sha256 of the packed layer).
+/// "host-dotnet" the .NET runtime installed on the staging host, "host-dotnet-sdk" its .NET SDK (sha256 of the
+/// packed layer).
 /// </param>
 /// <param name="InstallRoot">
 /// Null: the files go to /layers/&lt;name&gt;/. "/": they go where the Debian package puts them, for files
@@ -23,6 +24,7 @@ public sealed record BuildpackDependency(string Name, string Version, string Sha
     public const string AptPrefix = "apt:";
     public const string NpmPrefix = "npm:";
     public const string HostDotnetSource = "host-dotnet";
+    public const string HostDotnetSdkSource = "host-dotnet-sdk";
 
     /// <summary>The Debian package name of an "apt:" source.</summary>
     public string AptPackage => Source[AptPrefix.Length..];
@@ -33,6 +35,10 @@ public sealed record BuildpackDependency(string Name, string Version, string Sha
     public bool IsApt => Source.StartsWith(AptPrefix, StringComparison.Ordinal);
     public bool IsNpm => Source.StartsWith(NpmPrefix, StringComparison.Ordinal);
     public bool IsHostDotnet => Source == HostDotnetSource;
+    public bool IsHostDotnetSdk => Source == HostDotnetSdkSource;
+
+    /// <summary>A copy of something installed on the staging host, pinned by the digest of its packed layer.</summary>
+    public bool IsFromHost => IsHostDotnet || IsHostDotnetSdk;
 
     /// <summary>Whether the files go to the rootfs's own paths rather than /layers/&lt;name&gt;/.</summary>
     public bool AtRoot => InstallRoot == "/";
@@ -77,7 +83,7 @@ public sealed partial record BuildpackManifest(string Name, string Version, IRea
             var validSource = d.Source switch
             {
                 null => false,
-                BuildpackDependency.HostDotnetSource => true,
+                BuildpackDependency.HostDotnetSource or BuildpackDependency.HostDotnetSdkSource => true,
                 _ when d.Source.StartsWith(BuildpackDependency.AptPrefix, StringComparison.Ordinal) =>
                     DebianPackagePattern().IsMatch(d.Source[BuildpackDependency.AptPrefix.Length..]),
                 _ when d.Source.StartsWith(BuildpackDependency.NpmPrefix, StringComparison.Ordinal) =>
@@ -86,10 +92,10 @@ public sealed partial record BuildpackManifest(string Name, string Version, IRea
             };
             if (!validSource)
                 throw new InvalidDataException(
-                    $"{where}: 'source' must be 'apt:<debian package>', 'npm:<npm package>' or 'host-dotnet' (got '{d.Source}')");
+                    $"{where}: 'source' must be 'apt:<debian package>', 'npm:<npm package>', 'host-dotnet' or 'host-dotnet-sdk' (got '{d.Source}')");
             if (d.InstallRoot is not null && d.InstallRoot != "/")
                 throw new InvalidDataException($"{where}: 'install_root' may only be '/' (got '{d.InstallRoot}'); leave it out for /layers/{d.Name}/");
-            if (d.InstallRoot is not null && d.Source == BuildpackDependency.HostDotnetSource)
+            if (d.InstallRoot is not null && d.Source is BuildpackDependency.HostDotnetSource or BuildpackDependency.HostDotnetSdkSource)
                 throw new InvalidDataException($"{where}: 'install_root' is for apt: and npm: dependencies only");
             if (dependencies.Any(x => x.Name == d.Name))
                 throw new InvalidDataException($"{where}: listed twice");

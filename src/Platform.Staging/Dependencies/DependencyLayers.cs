@@ -15,7 +15,7 @@ public sealed record DependencyLayer(BuildpackDependency Dependency, LayerFile L
 /// <summary>
 /// Turns a buildpack dependency into a layer at /layers/&lt;name&gt;/ (or at the rootfs's own paths with
 /// install_root: /): fetch the verified .deb (dpkg-deb -x) or npm tarball (tar -x), or copy the host's .NET
-/// runtime, then pack it. The result is cached on the host by the pinned sha256 (and the name and install
+/// runtime or SDK, then pack it. The result is cached on the host by the pinned sha256 (and the name and install
 /// root, which are part of every path in the layer), so a restage, or another app with the same dependency,
 /// neither refetches nor repacks; equal content gives an equal digest, so the blob is stored once.
 /// </summary>
@@ -46,12 +46,12 @@ public sealed class DependencyLayers(
             // Inside the container the files appear at /layers/<name>/... (or at their own paths).
             var prefix = dependency.AtRoot ? "" : $"layers/{dependency.Name}/";
             var packed = await layerFiles.PackIntoCacheAsync(contents, prefix, [], cancellationToken);
-            if (dependency.IsHostDotnet && Platform.Blobstore.BlobDigest.ParseHex(packed.Digest) != dependency.Sha256)
+            if (dependency.IsFromHost && Platform.Blobstore.BlobDigest.ParseHex(packed.Digest) != dependency.Sha256)
             {
-                // What pins a host runtime is the digest of its layer: anything else on this host is not what the buildpack tested.
+                // What pins a host runtime or SDK is the digest of its layer: anything else on this host is not what the buildpack tested.
                 File.Delete(packed.File);
                 throw new StagingFailedException(
-                    $"dependency {dependency.Name} {dependency.Version} ({dependency.Source}) failed verification: the host's runtime packs to " +
+                    $"dependency {dependency.Name} {dependency.Version} ({dependency.Source}) failed verification: the host's copy packs to " +
                     $"{packed.Digest}, but the buildpack's manifest pins sha256:{dependency.Sha256}; nothing was stored");
             }
             if (Directory.Exists(rootDir)) Directory.Delete(rootDir, recursive: true);
@@ -87,7 +87,11 @@ public sealed class DependencyLayers(
         }
         else if (dependency.IsHostDotnet)
         {
-            await hostDotnet.CopyAsync(dependency, contents, log, ct);
+            await hostDotnet.CopyRuntimeAsync(dependency, contents, log, ct);
+        }
+        else if (dependency.IsHostDotnetSdk)
+        {
+            await hostDotnet.CopySdkAsync(dependency, contents, log, ct);
         }
         else
         {

@@ -1,113 +1,46 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Sandbox;
-using Platform.Staging.Buildpacks;
 
 namespace Platform.Staging.Lifecycle;
 
 /// <summary>
-/// Runs buildpack scripts (every bin/detect in one container, then bin/supply, ...) in short-lived staging containers: the
-/// stack and dependency layers as its rootfs, the app, cache and deps directories bind-mounted read-write,
-/// the buildpack read-only; only supply/finalize/compile get an outbound network (Staging:AllowNetwork). The container is always destroyed afterwards.
+/// Starts staging containers (<see cref="StagingContainer"/>): the stack as the rootfs, the container network when
+/// Staging:AllowNetwork with the host's CA bundle, a memory limit, uid/gid 2000 without capabilities. A container
+/// holds nothing of a build when it starts (its process only sleeps), so one can be started before a build arrives
+/// (<see cref="StagingContainerPool"/>); the build's directories and buildpacks are mounted into it when the build takes
+/// it, the buildpack's dependencies after detection, and every step runs in it with exec. A build costs one sandbox
+/// start, as a Cloud Foundry staging task does.
 /// </summary>
 public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> options, ILogger<LifecycleRunner> logger)
 {
     private readonly StagingOptions _options = options.Value;
 
-    /// <summary>The port the sandbox maps for a networked staging step (the sandbox networks only containers with a port).</summary>
+    /// <summary>The port the sandbox maps for a networked container (it networks only containers with a port); nothing listens on it.</summary>
     private const int StagingNetworkPort = 8080;
 
-    /// <param name="step">The script's name under bin/; also names the container.</param>
-    /// <param name="output">Receives every line, unless <paramref name="captureStdout"/> keeps stdout back.</param>
-    public async Task<LifecycleStepResult> RunAsync(
-        LifecycleContext context,
-        Buildpack buildpack,
-        string step,
-        IReadOnlyList<string> arguments,
-        Action<string> output,
-        bool captureStdout,
-        CancellationToken cancellationToken)
+    /// <summary>The variables of every step, over the app's own.</summary>
+    public IReadOnlyDictionary<string, string> BaseEnvironment => new Dictionary<string, string>
     {
-        var stdout = new List<string>();
-        var exit = await RunContainerAsync(context, step, [$"{LifecyclePaths.Buildpack(buildpack.Name)}/bin/{step}", .. arguments], [buildpack],
-            (stream, line) =>
-            {
-                if (captureStdout && stream == "OUT")
-                    lock (stdout) stdout.Add(line);
-                else
-                    output(line);
-            }, buildpack.Name, cancellationToken);
-        lock (stdout) return new LifecycleStepResult(exit, stdout.ToArray());
-    }
+        ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ["LANG"] = "C.UTF-8",
+        ["CF_STACK"] = _options.StackName,
+    };
 
-    /// <summary>
-    /// Runs bin/detect of each candidate, in order, in one container, and stops at the first that detects (exits
-    /// 0), as Cloud Foundry's detector does. One container rather than one per candidate: an app that the sixth
-    /// buildpack in the order detects costs one sandbox start, not six. What the detect scripts print goes to the
-    /// platform's debug log, not to the user.
-    /// </summary>
-    /// <returns>The detecting buildpack, or null when none did.</returns>
-    public async Task<Buildpack?> DetectAsync(LifecycleContext context, IReadOnlyList<Buildpack> candidates, CancellationToken cancellationToken)
-    {
-        if (candidates.Count == 0) return null;
-        // Each script's own stdout is sent to stderr, so stdout carries only the loop's verdicts, each tagged with a
-        // fresh nonce so that nothing a script prints is mistaken for one. (Buildpacks are the operator's code and
-        // trusted; the app's files, which they read, are not, and cannot reach the verdicts.)
-        var nonce = Guid.NewGuid().ToString("N");
-        const string script = """
-            nonce=$1; shift
-            for bp do
-              "/tmp/buildpacks/$bp/bin/detect" /tmp/app </dev/null 1>&2
-              code=$?
-              echo "$nonce $bp $code"
-              [ "$code" -eq 0 ] && exit 0
-            done
-            exit 1
-            """;
-        var verdicts = new Dictionary<string, int>(StringComparer.Ordinal);
-        var names = string.Join(", ", candidates.Select(b => b.Name));
-        var exit = await RunContainerAsync(context, "detect", ["/bin/sh", "-c", script, "detect", nonce, .. candidates.Select(b => b.Name)], candidates,
-            (stream, line) =>
-            {
-                var parts = line.Split(' ');
-                if (stream == "OUT" && parts.Length == 3 && parts[0] == nonce && int.TryParse(parts[2], out var code))
-                    lock (verdicts) verdicts[parts[1]] = code;
-                else
-                    logger.LogDebug("detect of build {BuildId}: {Line}", context.BuildId, line);
-            }, names, cancellationToken);
-        lock (verdicts)
-        {
-            // The loop itself did not run (no /bin/sh in the stack, killed...): that is not "nothing detected".
-            if (verdicts.Count == 0)
-                throw new StagingFailedException($"running the buildpacks' bin/detect ({names}) failed: {exit}");
-            logger.LogInformation("build {BuildId} detect: {Verdicts}", context.BuildId,
-                string.Join(", ", verdicts.Select(v => $"{v.Key} {(v.Value == 0 ? "yes" : $"no ({v.Value})")}")));
-            return candidates.FirstOrDefault(b => verdicts.TryGetValue(b.Name, out var code) && code == 0);
-        }
-    }
+    /// <summary>The memory a staging container gets for an app of <paramref name="appMemoryBytes"/>: at least Staging:MinimumMemoryMb.</summary>
+    public long ContainerMemory(long appMemoryBytes) => Math.Max(appMemoryBytes, MinimumMemory);
 
-    private async Task<ContainerExit> RunContainerAsync(
-        LifecycleContext context, string step, IReadOnlyList<string> args, IEnumerable<Buildpack> buildpacks,
-        OutputLineHandler onLine, string what, CancellationToken cancellationToken)
+    public long MinimumMemory => (long)_options.MinimumMemoryMb * 1024 * 1024;
+
+    /// <summary>Starts a staging container with <paramref name="memoryBytes"/> of memory, holding no build yet.</summary>
+    public async Task<StagingContainer> StartAsync(long memoryBytes, CancellationToken cancellationToken)
     {
-        var id = $"{StagingJanitor.ContainerPrefix}{context.BuildId.ToString("N")[..8]}-{step}";
-        var env = new Dictionary<string, string>(context.Env)
-        {
-            ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            ["HOME"] = LifecyclePaths.App,
-            ["LANG"] = "C.UTF-8",
-            ["CF_STACK"] = _options.StackName,
-            ["MEMORY_LIMIT"] = $"{context.MemoryLimitBytes / (1024 * 1024)}m",
-        };
-        var networked = _options.AllowNetwork && step is "supply" or "finalize" or "compile";
-        var mounts = new List<BindMount>
-        {
-            new(context.AppDir, LifecyclePaths.App, ReadOnly: false),
-            new(context.CacheDir, LifecyclePaths.Cache, ReadOnly: false),
-            new(context.DepsDir, LifecyclePaths.Deps, ReadOnly: false),
-        };
-        mounts.AddRange(buildpacks.Select(b => new BindMount(b.Directory, LifecyclePaths.Buildpack(b.Name), ReadOnly: true)));
-        if (networked && _options.TrustedCertificatesFile is { Length: > 0 } certificates && File.Exists(certificates))
+        var id = $"{StagingJanitor.ContainerPrefix}{Guid.NewGuid().ToString("N")[..12]}";
+        var env = new Dictionary<string, string>(BaseEnvironment);
+        var networked = _options.AllowNetwork;
+        var mounts = new List<BindMount>();
+        var certificates = networked && _options.TrustedCertificatesFile is { Length: > 0 } file && File.Exists(file) ? file : null;
+        if (certificates is not null)
         {
             mounts.Add(new BindMount(certificates, LifecyclePaths.SystemCertificates + "/ca-certificates.crt", ReadOnly: true));
             env["CF_SYSTEM_CERT_PATH"] = LifecyclePaths.SystemCertificates;
@@ -115,44 +48,44 @@ public sealed class LifecycleRunner(ISandbox sandbox, IOptions<StagingOptions> o
         var spec = new ContainerSpec
         {
             Id = id,
-            Layers = context.Layers,
-            Args = args,
+            Layers = [Path.GetFullPath(_options.StackRootfs)],
+            // The container's own process only keeps it open; every step is run in it with exec.
+            Args = ["/bin/sleep", "infinity"],
             Env = env,
             WorkingDir = LifecyclePaths.App,
             Hostname = "staging",
-            MemoryLimitBytes = context.MemoryLimitBytes,
+            MemoryLimitBytes = memoryBytes,
             // Buildpacks run unprivileged (no capabilities); the directories they write belong to this user.
             User = new ContainerUser(_options.BuildUid, _options.BuildGid),
             PidsLimit = _options.BuildPidsLimit,
             Mounts = mounts,
-            // Only the build steps may reach out (npm install...): they get the container network a running app
-            // gets, outbound through the bridge. Its mapped port is never used: nothing listens in a staging step.
+            // npm, pip and NuGet reach their registries from supply: the container network a running app gets,
+            // outbound through the bridge under the sandbox's egress policy. Its mapped port is never used.
             ContainerPort = networked ? StagingNetworkPort : null,
+            // The build's directories, its buildpacks and their dependencies are mounted in once it is known.
+            AcceptsLayersWhileRunning = true,
         };
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(_options.StepTimeout);
         try
         {
-            // A container of the same name may be left from a crashed attempt at this build: clear it first.
-            await sandbox.DestroyAsync(id, TimeSpan.Zero, cancellationToken);
-            var container = await sandbox.StartAsync(spec, onLine, timeout.Token);
-            return await container.Exited.WaitAsync(timeout.Token);
+            var container = await sandbox.StartAsync(spec, (_, line) => logger.LogDebug("staging container {Id}: {Line}", id, line), cancellationToken);
+            return new StagingContainer(sandbox, id, memoryBytes, container.Exited, _options.StepTimeout, logger);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch
         {
-            throw new StagingFailedException($"bin/{step} of buildpack {what} did not finish within {_options.StepTimeout}");
+            await DestroyQuietlyAsync(sandbox, id, logger);
+            throw;
         }
-        finally
+    }
+
+    internal static async Task DestroyQuietlyAsync(ISandbox sandbox, string id, ILogger logger)
+    {
+        try
         {
-            try
-            {
-                await sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
-            }
-            catch (Exception e)
-            {
-                logger.LogError(e, "could not destroy staging container {Id}", id);
-            }
+            await sandbox.DestroyAsync(id, TimeSpan.Zero, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "could not destroy staging container {Id}", id);
         }
     }
 }

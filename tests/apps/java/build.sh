@@ -4,6 +4,7 @@
 # libjakarta-servlet-api-java (jakarta.servlet 5.0), installed by deploy/lib.sh.
 #   xwms.war      javax.servlet servlet (web.xml) + index.jsp    -> Tomcat 9
 #   jwms.war      jakarta.servlet servlet (@WebServlet) + index.jsp -> Tomcat 10
+#   site.war      xwms.war plus an index.html at its root (a WAR, not a static site)
 #   server.jar    com.sun.net.httpserver on $PORT, Main-Class hello.Server; reports Runtime.maxMemory()
 #   nomain.jar    the same classes, no Main-Class
 #   hog.jar       GET /allocate allocates past the heap
@@ -19,15 +20,17 @@ trap 'rm -rf "$work"' EXIT
 javac=${JAVAC:-javac}
 jar=${JAR:-jar}
 
-war() { # NAME SRC_DIR API_JAR
+war() { # NAME SRC_DIR API_JAR [EXTRA_FILE_FOR_THE_ROOT]
   local name=$1 dir=$2 api=$3 stage=$work/$1
   mkdir -p "$stage/WEB-INF/classes"
   cp -r "$dir/webapp/." "$stage/"
+  [ -z "${4:-}" ] || cp "$4" "$stage/"
   "$javac" --release 17 -nowarn -cp "$api" -d "$stage/WEB-INF/classes" $(find "$dir/src" -name '*.java')
   (cd "$stage" && "$jar" --create --file "$out/$name" --no-manifest .)
 }
 war xwms.war "$src/javax-war" /usr/share/java/servlet-api.jar
 war jwms.war "$src/jakarta-war" /usr/share/java/jakarta-servlet-api.jar
+war site.war "$src/javax-war" /usr/share/java/servlet-api.jar "$src/site-war/index.html"
 
 mkdir -p "$work/server" "$work/hog"
 "$javac" --release 17 -nowarn -d "$work/server" "$src/exec-jar/src/hello/Server.java"
