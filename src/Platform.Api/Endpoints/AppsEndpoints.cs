@@ -42,8 +42,8 @@ public static class AppsEndpoints
         var spaceId = scope.Space.Space.Id;
         var apps = await db.Apps.AsNoTracking().Where(a => a.SpaceId == spaceId).OrderBy(a => a.Name).ToListAsync(ct);
         var ids = apps.Select(a => a.Id).ToList();
-        var routes = (await db.Routes.AsNoTracking().Where(r => ids.Contains(r.AppId)).ToListAsync(ct))
-            .ToLookup(r => r.AppId, r => r.Host + r.Path);
+        var routes = (await db.Routes.AsNoTracking().Where(r => r.AppId != null && ids.Contains(r.AppId.Value)).ToListAsync(ct))
+            .ToLookup(r => r.AppId!.Value, r => r.Host + r.Path);
         var running = await db.Instances.Where(i => ids.Contains(i.AppId) && i.State == InstanceStates.Running)
             .GroupBy(i => i.AppId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         var dropletIds = apps.Where(a => a.CurrentDropletId != null).Select(a => a.CurrentDropletId!.Value).ToList();
