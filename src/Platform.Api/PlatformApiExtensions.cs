@@ -42,9 +42,13 @@ public static class PlatformApiExtensions
         services.AddScoped<Access.RequestScope>();
         services.AddScoped<Access.QuotaPolicy>();
         services.AddScoped<Access.RoleAssignments>();
+        services.AddScoped<Routing.DomainCatalog>();
+        services.AddScoped<Routing.RouteMapper>();
+        services.AddScoped<AppModel.AppWriter>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
+        services.AddHostedService<Routing.DefaultDomainSeeder>();
         services.AddHostedService<LogTrimService>();
         return services;
     }
@@ -69,6 +73,7 @@ public static class PlatformApiExtensions
             .MapUsersEndpoints()
             .MapOrgsEndpoints()
             .MapQuotasEndpoints()
+            .MapDomainsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
             .MapCatalogEndpoints();
@@ -76,6 +81,7 @@ public static class PlatformApiExtensions
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
+            .MapRoutesEndpoints()
             .MapEnvEndpoints()
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
