@@ -107,6 +107,28 @@ public sealed class PlatApiClient : IDisposable
     public Task<AppEnvResponse> UnsetEnvAsync(string app, string variable, CancellationToken ct) =>
         SendAsync<AppEnvResponse>(HttpMethod.Delete, $"{AppPath(app)}/env/{Esc(variable)}", null, ct);
 
+    // Domains and routes.
+    public Task<List<DomainResponse>> DomainsAsync(CancellationToken ct) => GetAsync<List<DomainResponse>>("v1/domains", ct);
+    public Task<DomainResponse> CreateSharedDomainAsync(string name, CancellationToken ct) =>
+        SendAsync<DomainResponse>(HttpMethod.Post, "v1/domains", Body(new NameRequest(name)), ct);
+    public Task<DomainResponse> CreatePrivateDomainAsync(Guid org, string name, CancellationToken ct) =>
+        SendAsync<DomainResponse>(HttpMethod.Post, $"v1/orgs/{org}/domains", Body(new NameRequest(name)), ct);
+    public Task DeleteSharedDomainAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/domains/{Esc(name)}", null, ct);
+    public Task DeletePrivateDomainAsync(Guid org, string name, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"v1/orgs/{org}/domains/{Esc(name)}", null, ct);
+    public Task<List<RouteResponse>> RoutesAsync(CancellationToken ct) => GetAsync<List<RouteResponse>>($"{SpacePath}/routes", ct);
+    public Task<RouteResponse> CreateRouteAsync(RouteRequest route, CancellationToken ct) =>
+        SendAsync<RouteResponse>(HttpMethod.Post, $"{SpacePath}/routes", Body(route), ct);
+    public Task DeleteRouteAsync(RouteRequest route, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"{SpacePath}/routes{RouteQuery(route)}", null, ct);
+    public Task<AppResponse> MapRouteAsync(string app, RouteRequest route, CancellationToken ct) =>
+        SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(app)}/routes", Body(route), ct);
+    public Task<AppResponse> UnmapRouteAsync(string app, RouteRequest route, CancellationToken ct) =>
+        SendAsync<AppResponse>(HttpMethod.Delete, $"{AppPath(app)}/routes{RouteQuery(route)}", null, ct);
+
+    private static string RouteQuery(RouteRequest route) =>
+        $"?domain={Esc(route.Domain ?? "")}" + (route.Host is { Length: > 0 } h ? $"&host={Esc(h)}" : "") + (route.Path is { Length: > 0 } p ? $"&path={Esc(p)}" : "");
+
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);
