@@ -45,6 +45,7 @@ public static class PlatformApiExtensions
         services.AddScoped<Routing.DomainCatalog>();
         services.AddScoped<Routing.RouteMapper>();
         services.AddScoped<AppModel.AppWriter>();
+        services.AddScoped<AppModel.ManifestApplier>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
@@ -82,6 +83,7 @@ public static class PlatformApiExtensions
             .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
             .MapRoutesEndpoints()
+            .MapManifestEndpoints()
             .MapEnvEndpoints()
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()

@@ -49,7 +49,7 @@ internal static class Mapping
                 ? Math.Max(0, (long)(n - started).TotalSeconds) : null,
             i.MetricsAt);
 
-    public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt);
+    public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt, p.Fingerprint);
 
     public static BuildResponse ToResponse(BuildEntity b) =>
         new(b.Id, b.AppId, b.PackageId, b.State, b.Error, b.Buildpack, b.DropletId, b.CreatedAt, b.CompletedAt);

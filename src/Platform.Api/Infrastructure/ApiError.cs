@@ -8,7 +8,10 @@ namespace Platform.Api.Infrastructure;
 /// </summary>
 public sealed record ApiError(int Status, string Title, string Detail)
 {
-    public IResult ToResult() => Results.Problem(title: Title, detail: Detail, statusCode: Status);
+    /// <summary>Members added to the problem (RFC 9457 extensions), such as where in a manifest the error is.</summary>
+    public IReadOnlyDictionary<string, object?>? Extensions { get; init; }
+
+    public IResult ToResult() => Results.Problem(title: Title, detail: Detail, statusCode: Status, extensions: Extensions);
 
     public static ApiError BadRequest(string detail) => new(StatusCodes.Status400BadRequest, "Invalid request", detail);
     public static ApiError NotFound(string title, string detail) => new(StatusCodes.Status404NotFound, title, detail);

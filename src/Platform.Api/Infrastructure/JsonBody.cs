@@ -17,22 +17,29 @@ public static class JsonBody
     /// </summary>
     public const int MaxBytes = 1024 * 1024;
 
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class
     {
         if (!request.HasJsonContentType())
-            return (null, ApiProblems.BadRequest("send a JSON body with Content-Type: application/json"));
-        if (request.ContentLength > MaxBytes)
-            return (null, BodyTooLarge());
+            return Task.FromResult<(T?, IResult?)>((null, ApiProblems.BadRequest("send a JSON body with Content-Type: application/json")));
+        return ReadAsync<T>(request.Body, request.ContentLength, MaxBytes, cancellationToken);
+    }
+
+    /// <summary>Reads <typeparamref name="T"/> from a body of at most <paramref name="maxBytes"/> (a resource list may be larger than <see cref="MaxBytes"/>).</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(Stream body, long? length, int maxBytes, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (length > maxBytes)
+            return (null, BodyTooLarge(maxBytes));
         try
         {
             // Without a length (chunked), read at most the limit and one byte more.
             using var buffer = new MemoryStream();
             var chunk = new byte[16 * 1024];
             int n;
-            while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((n = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
-                if (buffer.Length + n > MaxBytes) return (null, BodyTooLarge());
+                if (buffer.Length + n > maxBytes) return (null, BodyTooLarge(maxBytes));
                 buffer.Write(chunk, 0, n);
             }
             buffer.Position = 0;
@@ -47,7 +54,7 @@ public static class JsonBody
         }
     }
 
-    private static IResult BodyTooLarge() =>
-        Results.Problem(title: "Request too large", detail: $"the JSON body is larger than {MaxBytes / 1024} KB",
+    private static IResult BodyTooLarge(int maxBytes) =>
+        Results.Problem(title: "Request too large", detail: $"the JSON body is larger than {maxBytes / 1024} KB",
             statusCode: StatusCodes.Status413PayloadTooLarge);
 }

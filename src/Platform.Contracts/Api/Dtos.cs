@@ -64,7 +64,11 @@ public sealed record InstanceResponse(
 
 public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails);
 
-public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
+/// <param name="Reused">The upload gave the same package as the app's latest: no new package was made.</param>
+/// <param name="UploadedFiles">Of a resource-matched upload, the files whose content was sent.</param>
+/// <param name="MatchedFiles">Of a resource-matched upload, the files whose content the platform had already.</param>
+public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt,
+    string? Fingerprint = null, bool Reused = false, int? UploadedFiles = null, int? MatchedFiles = null);
 
 /// <summary>State is STAGING, STAGED or FAILED.</summary>
 public sealed record BuildResponse(

@@ -68,6 +68,17 @@ public static partial class PackageResources
 
     public static bool IsDigest(string digest) => DigestPattern().IsMatch(digest);
 
+    /// <summary>The unix mode (with its type bits) a zip entry's external attributes hold; 0 when the zip has none.</summary>
+    public static int ModeOf(int externalAttributes) => (externalAttributes >> 16) & 0xFFFF;
+
+    public const int RegularFile = 0x8000;  // S_IFREG
+    public const int Directory = 0x4000;    // S_IFDIR
+    public const int Symlink = 0xA000;      // S_IFLNK
+    public const int TypeMask = 0xF000;     // S_IFMT
+
+    /// <summary>The external attributes to write for a mode: the unix mode above, and MS-DOS's directory bit for a directory.</summary>
+    public static int ExternalAttributesOf(int mode) => (mode << 16) | ((mode & TypeMask) == Directory ? 0x10 : 0);
+
     [GeneratedRegex("^sha256:[0-9a-f]{64}$")]
     private static partial Regex DigestPattern();
 }
