@@ -43,9 +43,14 @@ public static class PlatformApiExtensions
         services.AddScoped<Access.QuotaPolicy>();
         services.AddScoped<Access.RoleAssignments>();
         services.AddScoped<Deployments.DeploymentService>();
+        services.AddScoped<Routing.DomainCatalog>();
+        services.AddScoped<Routing.RouteMapper>();
+        services.AddScoped<AppModel.AppWriter>();
+        services.AddScoped<AppModel.ManifestApplier>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddHostedService<BootstrapAdmin>();
+        services.AddHostedService<Routing.DefaultDomainSeeder>();
         services.AddHostedService<LogTrimService>();
         return services;
     }
@@ -70,6 +75,7 @@ public static class PlatformApiExtensions
             .MapUsersEndpoints()
             .MapOrgsEndpoints()
             .MapQuotasEndpoints()
+            .MapDomainsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
             .MapCatalogEndpoints();
@@ -77,6 +83,8 @@ public static class PlatformApiExtensions
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()
             .MapAppsEndpoints()
+            .MapRoutesEndpoints()
+            .MapManifestEndpoints()
             .MapEnvEndpoints()
             .MapDeploymentsEndpoints()
             .MapPackagesEndpoints()

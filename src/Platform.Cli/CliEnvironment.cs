@@ -24,6 +24,9 @@ public sealed class CliEnvironment
 
     public Func<string, string?> GetVariable { get; init; } = Environment.GetEnvironmentVariable;
 
+    /// <summary>Where relative paths start and plat push looks for manifest.yml (tests give their own).</summary>
+    public string WorkingDirectory { get; init; } = Directory.GetCurrentDirectory();
+
     /// <summary>Poll interval for logs and builds (tests may shorten it).</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(300);
 

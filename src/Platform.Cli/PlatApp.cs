@@ -27,7 +27,9 @@ public static class PlatApp
             CatalogCommands.Buildpacks(env),
             CatalogCommands.Stacks(env),
         };
-        foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env)).Concat(EnvCommands.All(env)).Concat(DeploymentCommands.All(env))) root.Subcommands.Add(command);
+        foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env)).Concat(EnvCommands.All(env))
+                     .Concat(DeploymentCommands.All(env)).Concat(RouteCommands.All(env)).Concat(ManifestCommands.All(env)))
+            root.Subcommands.Add(command);
         return root;
     }
 

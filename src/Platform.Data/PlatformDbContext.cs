@@ -23,7 +23,9 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<DropletEntity> Droplets => Set<DropletEntity>();
     public DbSet<InstanceEntity> Instances => Set<InstanceEntity>();
     public DbSet<CellEntity> Cells => Set<CellEntity>();
+    public DbSet<DomainEntity> Domains => Set<DomainEntity>();
     public DbSet<RouteEntity> Routes => Set<RouteEntity>();
+    public DbSet<ResourceEntity> Resources => Set<ResourceEntity>();
     public DbSet<EventEntity> Events => Set<EventEntity>();
     public DbSet<LogLineEntity> LogLines => Set<LogLineEntity>();
     public DbSet<UserEntity> Users => Set<UserEntity>();
@@ -141,9 +143,24 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
         {
             e.ToTable("routes");
             e.Property(x => x.Protocol).HasDefaultValue("http1");
+            e.Property(x => x.Hostname).HasDefaultValue("").HasMaxLength(63);
             e.HasIndex(x => new { x.Host, x.Path }).IsUnique();
             e.HasIndex(x => x.AppId);
             e.HasIndex(x => x.SpaceId);
+            e.HasIndex(x => x.DomainId);
+        });
+        b.Entity<DomainEntity>(e =>
+        {
+            e.ToTable("domains");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.OrgId);
+            e.Property(x => x.Name).HasMaxLength(253);
+        });
+        b.Entity<ResourceEntity>(e =>
+        {
+            e.ToTable("resources");
+            e.HasKey(x => new { x.OrgId, x.Digest });
+            e.Property(x => x.Digest).HasMaxLength(71);
         });
         b.Entity<EventEntity>(e =>
         {

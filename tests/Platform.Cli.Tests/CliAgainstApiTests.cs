@@ -237,16 +237,22 @@ public sealed class CliAgainstApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_prebuilt_archive_is_uploaded_as_is()
+    public async Task A_prebuilt_archive_is_read_entry_by_entry_into_a_package_with_its_entries()
     {
         var war = Path.Combine(Directory.CreateTempSubdirectory("plat-war-").FullName, "app.war");
-        Platform.Cli.Packaging.AppZipper.Zip(AppDir(), war);
+        System.IO.Compression.ZipFile.CreateFromDirectory(AppDir(), war);
         var stager = FakeStagerAsync("warapp", succeed: true);
         var push = await _cli.RunAsync("push", "warapp", "-p", war, "--no-start");
         await stager;
         Assert.True(push.ExitCode == 0, push.ToString());
         await using var db = _api.Db();
         var package = await db.Packages.SingleAsync(p => p.AppId == db.Apps.Single(a => a.Name == "warapp").Id);
-        Assert.Equal("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(war))), package.Digest);
+        static Dictionary<string, string> Entries(Stream zip)
+        {
+            using var archive = new System.IO.Compression.ZipArchive(zip);
+            return archive.Entries.ToDictionary(e => e.FullName, e => { using var r = new StreamReader(e.Open()); return r.ReadToEnd(); });
+        }
+        await using var stored = File.OpenRead(Path.Combine(_api.BlobDir, "sha256", package.Digest["sha256:".Length..]));
+        Assert.Equal(Entries(File.OpenRead(war)), Entries(stored));
     }
 }

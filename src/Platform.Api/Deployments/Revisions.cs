@@ -49,6 +49,12 @@ public static class Revisions
         return (await SnapshotAsync(db, app, $"rollback to {from.Version}", now, ct))!;
     }
 
+    /// <summary>Whether a live instance runs another revision or size than the app has now (a restart would change it).</summary>
+    public static Task<bool> RestartRequiredAsync(PlatformDbContext db, AppEntity app, CancellationToken ct) =>
+        db.Instances.AnyAsync(i => i.AppId == app.Id
+            && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running)
+            && ((app.RevisionId != null && i.RevisionId != app.RevisionId) || i.MemoryMb != app.MemoryMb || i.DiskMb != app.DiskMb), ct);
+
     private static async Task<int> NextVersionAsync(PlatformDbContext db, Guid appId, CancellationToken ct)
     {
         // Revisions added in this unit of work count too (a change that makes two in one request).

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Api.Access;
+using Platform.Api.AppModel;
 using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
@@ -42,86 +43,32 @@ public static class AppsEndpoints
         var spaceId = scope.Space.Space.Id;
         var apps = await db.Apps.AsNoTracking().Where(a => a.SpaceId == spaceId).OrderBy(a => a.Name).ToListAsync(ct);
         var ids = apps.Select(a => a.Id).ToList();
-        var routes = (await db.Routes.AsNoTracking().Where(r => ids.Contains(r.AppId)).ToListAsync(ct))
-            .ToLookup(r => r.AppId, r => r.Host + r.Path);
+        var routes = (await db.Routes.AsNoTracking().Where(r => r.AppId != null && ids.Contains(r.AppId.Value)).ToListAsync(ct))
+            .ToLookup(r => r.AppId!.Value, r => r.Host + r.Path);
         var running = await db.Instances.Where(i => ids.Contains(i.AppId) && i.State == InstanceStates.Running)
             .GroupBy(i => i.AppId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         var dropletIds = apps.Where(a => a.CurrentDropletId != null).Select(a => a.CurrentDropletId!.Value).ToList();
         var buildpacks = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Buildpack, ct);
         var uploads = await db.Packages.Where(p => ids.Contains(p.AppId)).GroupBy(p => p.AppId)
             .Select(g => new { g.Key, Last = g.Max(p => p.CreatedAt) }).ToDictionaryAsync(x => x.Key, x => x.Last, ct);
+        var fingerprints = await Mapping.PackageFingerprintsAsync(db, dropletIds, ct);
         return Results.Ok(apps.Select(a => Mapping.ToResponse(
             a,
             routes[a.Id].Order(StringComparer.Ordinal).ToList(),
             running.GetValueOrDefault(a.Id),
             a.CurrentDropletId is { } d ? buildpacks.GetValueOrDefault(d) : null,
-            uploads.TryGetValue(a.Id, out var last) ? last : null)).ToList());
+            uploads.TryGetValue(a.Id, out var last) ? last : null,
+            a.CurrentDropletId is { } current ? fingerprints.GetValueOrDefault(current) : null)).ToList());
     }
 
     private static async Task<IResult> CreateAsync(
-        HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
-        IOptions<ApiOptions> options, TimeProvider time, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, RequestScope scope, AppWriter writer, CancellationToken ct)
     {
-        var space = scope.Space.Space;
         var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
         if (problem is not null) return problem;
-        if (AppRequestValidation.CheckName(body!.Name) is { } nameError) return ApiProblems.BadRequest(nameError);
-        var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
-        if (error is not null) return ApiProblems.BadRequest(error);
-        if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
-        if (EnvRules.Check(body.Env) is { } envError) return ApiProblems.BadRequest(envError);
-        if (HealthChecks.Check(body.HealthCheckType, body.HealthCheckEndpoint, body.HealthCheckTimeout) is { } healthError)
-            return ApiProblems.BadRequest(healthError);
-        if (await CellCapacity.CheckAsync(db, sizes!.MemoryMb ?? 256, sizes.DiskMb ?? 1024, ct) is { } tooBig)
-            return ApiProblems.Unprocessable("Too large for any cell", tooBig);
-        var name = body.Name!;
-        if (await db.Apps.AnyAsync(a => a.SpaceId == space.Id && a.Name == name, ct))
-            return ApiProblems.Conflict($"the app name '{name}' is taken in this space: choose another or update the existing app");
-
-        var now = time.GetUtcNow();
-        var app = new AppEntity
-        {
-            Id = Guid.NewGuid(),
-            SpaceId = space.Id,
-            Name = name,
-            State = AppStates.Stopped,
-            Instances = sizes!.Instances ?? 1,
-            MemoryMb = sizes.MemoryMb ?? 256,
-            DiskMb = sizes.DiskMb ?? 1024,
-            Buildpack = NullIfEmpty(body.Buildpack),
-            Command = NullIfEmpty(body.Command),
-            HealthCheckType = body.HealthCheckType ?? (body.HealthCheckEndpoint is not null ? HealthChecks.Http : HealthChecks.Port),
-            HealthCheckEndpoint = NullIfEmpty(body.HealthCheckEndpoint),
-            HealthCheckTimeoutSeconds = body.HealthCheckTimeout,
-            Env = body.Env ?? new(),
-            Volumes = NormalizeVolumes(body.Volumes) ?? new(),
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        // A new app is created to be pushed and started: its size counts against the quotas now, so a push past a
-        // quota is refused before anything is written.
-        if (await quotas.CheckAppAsync(space, AppFootprint.None, AppFootprint.Of(app) with { Started = true }, newApp: true, ct) is { } quota)
-            return ApiProblems.QuotaExceeded(quota);
-        if (await quotas.CheckRoutesAsync(space, 1, ct) is { } routeQuota)
-            return ApiProblems.QuotaExceeded(routeQuota);
-        var host = $"{name}.{options.Value.AppsDomain}";
-        if (await db.Routes.AnyAsync(r => r.Host == host && r.Path == "", ct))
-            return ApiProblems.Conflict($"the route {host} is already mapped to another app: choose another app name");
-        db.Apps.Add(app);
-        db.Routes.Add(new RouteEntity { Id = Guid.NewGuid(), SpaceId = space.Id, AppId = app.Id, Host = host, CreatedAt = now });
-        db.AddEvent(EventSubject.App(app), "app.create", user.UserName(),
-            $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException)
-        {
-            // Lost a race with a concurrent create of the same name or route (unique indexes).
-            return ApiProblems.Conflict($"the app name '{name}' or its route {host} is taken: choose another name");
-        }
-        return Results.Created($"/v1/spaces/{space.Id}/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
+        var (app, routes, error) = await writer.CreateAsync(scope.Space, body!, AppWriter.RouteChoice.Default, user.UserName(), ct);
+        if (error is not null) return error.ToResult();
+        return Results.Created($"/v1/spaces/{app!.SpaceId}/apps/{app.Name}", Mapping.ToResponse(app, routes, 0, null, null));
     }
 
     private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
@@ -146,65 +93,14 @@ public static class AppsEndpoints
     }
 
     private static async Task<IResult> UpdateAsync(
-        string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
-        TimeProvider time, CancellationToken ct)
+        string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, AppWriter writer, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<AppRequest>(request, ct);
         if (problem is not null) return problem;
-        if (body!.Name is not null && body.Name != name)
-            return ApiProblems.BadRequest($"renaming is not supported: the body names '{body.Name}' but the URL names '{name}'");
-        var (sizes, error) = AppRequestValidation.Parse(body.Instances, body.Memory, body.Disk);
-        if (error is not null) return ApiProblems.BadRequest(error);
-        if (Volumes.CheckList(body.Volumes) is { } volumeError) return ApiProblems.BadRequest(volumeError);
-        if (EnvRules.Check(body.Env) is { } envError) return ApiProblems.BadRequest(envError);
-        if ((sizes!.MemoryMb is not null || sizes.DiskMb is not null)
-            && await CellCapacity.CheckAsync(db, sizes.MemoryMb ?? 0, sizes.DiskMb ?? 0, ct) is { } tooBig)
-            return ApiProblems.Unprocessable("Too large for any cell", tooBig);
         var app = await Apps.FindAsync(db, scope, name, ct);
         if (app is null) return ApiProblems.AppNotFound(name);
-        var before = AppFootprint.Of(app);
-        var after = before with { Instances = sizes!.Instances ?? before.Instances, MemoryMb = sizes.MemoryMb ?? before.MemoryMb };
-        if (await quotas.CheckAppAsync(scope.Space.Space, before, after, newApp: false, ct) is { } quota)
-            return ApiProblems.QuotaExceeded(quota);
-
-        var now = time.GetUtcNow();
-        var changes = new List<string>();
-        if (sizes!.Instances is { } n && n != app.Instances) { app.Instances = n; changes.Add($"instances {n}"); }
-        if (sizes.MemoryMb is { } m && m != app.MemoryMb) { app.MemoryMb = m; changes.Add($"memory {m}M"); }
-        if (sizes.DiskMb is { } d && d != app.DiskMb) { app.DiskMb = d; changes.Add($"disk {d}M"); }
-        if (body.Buildpack is not null) { app.Buildpack = NullIfEmpty(body.Buildpack); changes.Add($"buildpack {app.Buildpack ?? "(detect)"}"); }
-        if (body.Command is not null) { app.Command = NullIfEmpty(body.Command); changes.Add("command"); }
-        if (body.Env is not null) { app.Env = body.Env; changes.Add("env"); }
-        if (body.HealthCheckType is not null || body.HealthCheckEndpoint is not null || body.HealthCheckTimeout is not null)
-        {
-            var type = body.HealthCheckType ?? (body.HealthCheckEndpoint is not null ? HealthChecks.Http : app.HealthCheckType);
-            var endpoint = type == HealthChecks.Http ? body.HealthCheckEndpoint ?? app.HealthCheckEndpoint : null;
-            var timeout = body.HealthCheckTimeout ?? app.HealthCheckTimeoutSeconds;
-            if (HealthChecks.Check(type, endpoint, timeout) is { } healthError) return ApiProblems.BadRequest(healthError);
-            if (type != app.HealthCheckType || endpoint != app.HealthCheckEndpoint || timeout != app.HealthCheckTimeoutSeconds)
-            {
-                (app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds) = (type, endpoint, timeout);
-                changes.Add($"health check {type}{(endpoint is null ? "" : " " + endpoint)}{(timeout is { } t ? $" {t}s" : "")}");
-            }
-        }
-        // Like env, new volumes reach instances started from now on (plat restart).
-        if (NormalizeVolumes(body.Volumes) is { } volumes && !volumes.SequenceEqual(app.Volumes))
-        {
-            app.Volumes = volumes;
-            changes.Add(volumes.Count == 0 ? "volumes none" : "volumes " + string.Join(", ", volumes.Select(v => $"{v.Name}:{v.Path}")));
-        }
-        if (changes.Count > 0)
-        {
-            app.UpdatedAt = now;
-            db.AddEvent(EventSubject.App(app), "app.update", user.UserName(), string.Join(", ", changes), now);
-            // What instances run (env, command, volumes, health check) changed: a new revision, deployed by a restart.
-            var runs = changes.Where(c => !c.StartsWith("instances", StringComparison.Ordinal) && !c.StartsWith("memory", StringComparison.Ordinal)
-                                          && !c.StartsWith("disk", StringComparison.Ordinal) && !c.StartsWith("buildpack", StringComparison.Ordinal)).ToList();
-            if (runs.Count > 0) await Deployments.Revisions.SnapshotAsync(db, app, string.Join(", ", runs), now, ct);
-            if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
-            await db.SaveChangesAsync(ct);
-        }
-        return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
+        var (_, error) = await writer.UpdateAsync(scope.Space, app, body!, user.UserName(), ct);
+        return error is not null ? error.ToResult() : Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }
 
     private static async Task<IResult> DeleteAsync(string name, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
@@ -343,8 +239,4 @@ public static class AppsEndpoints
         return Results.Ok(new FeatureResponse("ssh", app.AllowSsh));
     }
 
-    private static List<VolumeMount>? NormalizeVolumes(List<VolumeMount>? volumes) =>
-        volumes?.Select(v => v with { Path = Volumes.NormalizePath(v.Path) }).ToList();
-
-    private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -83,15 +83,6 @@ public static class EnvEndpoints
         var access = scope.Space;
         var platform = PlatformEnvironment.For(app.Id, app.Name, app.MemoryMb, app.DiskMb,
             new InstanceSpace(access.Space.Id, access.Space.Name, access.Org.Id, access.Org.Name));
-        return new AppEnvResponse(app.Env, platform, await RestartRequiredAsync(db, app, ct));
-    }
-
-    /// <summary>Whether a live instance runs another revision (droplet, env, command, volumes, health check) than the app's newest.</summary>
-    internal static async Task<bool> RestartRequiredAsync(PlatformDbContext db, AppEntity app, CancellationToken ct)
-    {
-        if (app.RevisionId is not { } newest) return false;
-        return await db.Instances.AnyAsync(i => i.AppId == app.Id
-            && (i.State == InstanceStates.Starting || i.State == InstanceStates.Running)
-            && i.RevisionId != newest, ct);
+        return new AppEnvResponse(app.Env, platform, await Deployments.Revisions.RestartRequiredAsync(db, app, ct));
     }
 }

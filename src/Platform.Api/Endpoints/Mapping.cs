@@ -18,13 +18,26 @@ internal static class Mapping
             : null;
         var lastUpload = await db.Packages.Where(p => p.AppId == app.Id).OrderByDescending(p => p.CreatedAt)
             .Select(p => (DateTimeOffset?)p.CreatedAt).FirstOrDefaultAsync(ct);
-        return ToResponse(app, routes, running, detected, lastUpload);
+        var fingerprint = app.CurrentDropletId is { } current
+            ? (await PackageFingerprintsAsync(db, [current], ct)).GetValueOrDefault(current)
+            : null;
+        return ToResponse(app, routes, running, detected, lastUpload, fingerprint);
     }
 
-    public static AppResponse ToResponse(AppEntity app, IReadOnlyList<string> routes, int running, string? detected, DateTimeOffset? lastUpload) =>
+    /// <summary>Per droplet, the fingerprint of the package it was staged from (droplet -> build -> package).</summary>
+    public static async Task<Dictionary<Guid, string?>> PackageFingerprintsAsync(PlatformDbContext db, IReadOnlyCollection<Guid> dropletIds, CancellationToken ct) =>
+        await (from d in db.Droplets
+               where dropletIds.Contains(d.Id)
+               join b in db.Builds on d.BuildId equals b.Id
+               join p in db.Packages on b.PackageId equals p.Id
+               select new { d.Id, p.Fingerprint }).ToDictionaryAsync(x => x.Id, x => (string?)x.Fingerprint, ct);
+
+    public static AppResponse ToResponse(AppEntity app, IReadOnlyList<string> routes, int running, string? detected, DateTimeOffset? lastUpload,
+        string? packageFingerprint = null) =>
         new(app.Id, app.Name, app.State, app.Instances, app.MemoryMb, app.DiskMb, app.Buildpack, app.Command,
             routes, running, app.CurrentDropletId, detected, app.CreatedAt, app.UpdatedAt, lastUpload, app.Volumes,
-            new Platform.Contracts.HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds));
+            new Platform.Contracts.HealthCheck(app.HealthCheckType, app.HealthCheckEndpoint, app.HealthCheckTimeoutSeconds),
+            packageFingerprint);
 
     public static InstanceResponse ToResponse(InstanceEntity i) => ToResponse(i, null);
 
@@ -36,7 +49,7 @@ internal static class Mapping
                 ? Math.Max(0, (long)(n - started).TotalSeconds) : null,
             i.MetricsAt);
 
-    public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt);
+    public static PackageResponse ToResponse(PackageEntity p) => new(p.Id, p.AppId, p.Digest, p.SizeBytes, p.CreatedAt, p.Fingerprint);
 
     public static BuildResponse ToResponse(BuildEntity b) =>
         new(b.Id, b.AppId, b.PackageId, b.State, b.Error, b.Buildpack, b.DropletId, b.CreatedAt, b.CompletedAt);

@@ -48,9 +48,9 @@ public static class RouteTableEndpoints
 
         var routes = await (
             from r in db.Routes.AsNoTracking()
-            join a in db.Apps.AsNoTracking() on r.AppId equals a.Id
+            join a in db.Apps.AsNoTracking() on r.AppId equals (Guid?)a.Id
             orderby r.Host, r.Path
-            select new RouteTableRoute(r.Host, r.Path, r.AppId, a.Name, r.Protocol)).ToListAsync(ct);
+            select new RouteTableRoute(r.Host, r.Path, a.Id, a.Name, r.Protocol)).ToListAsync(ct);
         var appIds = routes.Select(r => r.AppId).Distinct().ToList();
         var instances = await db.Instances.AsNoTracking()
             .Where(i => appIds.Contains(i.AppId))

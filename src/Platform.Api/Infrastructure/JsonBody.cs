@@ -20,13 +20,20 @@ public static class JsonBody
     public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
         where T : class => ReadAsync<T>(request, MaxBytes, cancellationToken);
 
-    /// <summary>Reads a body with its own limit, for the one endpoint whose body carries data (exec's base64 stdin).</summary>
-    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
+    /// <summary>Reads a body with its own limit, for the endpoints whose body carries data (exec's base64 stdin).</summary>
+    public static Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, int maxBytes, CancellationToken cancellationToken)
         where T : class
     {
         if (!request.HasJsonContentType())
-            return (null, ApiProblems.BadRequest("send a JSON body with Content-Type: application/json"));
-        if (request.ContentLength > maxBytes)
+            return Task.FromResult<(T?, IResult?)>((null, ApiProblems.BadRequest("send a JSON body with Content-Type: application/json")));
+        return ReadAsync<T>(request.Body, request.ContentLength, maxBytes, cancellationToken);
+    }
+
+    /// <summary>Reads <typeparamref name="T"/> from a body of at most <paramref name="maxBytes"/> (a resource list may be larger than <see cref="MaxBytes"/>).</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(Stream body, long? length, int maxBytes, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (length > maxBytes)
             return (null, BodyTooLarge(maxBytes));
         try
         {
@@ -34,7 +41,7 @@ public static class JsonBody
             using var buffer = new MemoryStream();
             var chunk = new byte[16 * 1024];
             int n;
-            while ((n = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+            while ((n = await body.ReadAsync(chunk, cancellationToken)) > 0)
             {
                 if (buffer.Length + n > maxBytes) return (null, BodyTooLarge(maxBytes));
                 buffer.Write(chunk, 0, n);

@@ -4,106 +4,183 @@ using Platform.Cli.Output;
 using Platform.Cli.Packaging;
 using Platform.Contracts;
 using Platform.Contracts.Api;
+using Platform.Manifests;
 
 namespace Platform.Cli.Commands;
 
 /// <summary>
-/// `plat push NAME`: create or update the app, upload its bits, stage them while streaming the staging
-/// log, then (unless --no-start) start the app and wait until every instance runs, like `cf push`.
+/// `plat push [NAME]`, as cf push: reads ./manifest.yml (or -f FILE) with its ((variables)), takes NAME's app from it
+/// (or every app without a NAME) with the flags over its settings, hashes each app's files, applies the settings on
+/// the server (POST .../manifest: creates, updates, maps routes), then per app uploads only the contents the platform
+/// lacks, stages only new files, and starts or restarts only when something changed. Pushing the same again changes
+/// nothing and says so; --dry-run prints what would change and changes nothing.
 /// </summary>
 internal static class PushCommand
 {
-    private static readonly string[] ArchiveExtensions = [".zip", ".war", ".jar"];
-
     public static Command Create(CliEnvironment env)
     {
-        var name = CommandSupport.AppNameArgument();
+        var name = new Argument<string?>("NAME") { Arity = ArgumentArity.ZeroOrOne, Description = "The app to push (default: every app of the manifest)" };
+        var manifest = new Option<string?>("-f", "--manifest") { HelpName = "FILE", Description = "The manifest (default: ./manifest.yml when there is one)" };
+        var noManifest = new Option<bool>("--no-manifest") { Description = "Ignore ./manifest.yml" };
+        var vars = new Option<string[]>("--var") { HelpName = "NAME=VALUE", Description = "A value for the manifest's ((NAME)) (repeatable; wins over --vars-file)" };
+        var varsFiles = new Option<string[]>("--vars-file") { HelpName = "FILE", Description = "A YAML file of values for the manifest's ((variables)) (repeatable)" };
         var instances = CommandSupport.InstancesOption("Number of instances (0 to 100; default 1 for a new app)");
         var memory = CommandSupport.SizeOption("-m", "--memory", "Memory limit per instance, e.g. 256M or 1G (default 256M)");
         var disk = CommandSupport.SizeOption("-k", "--disk", "Disk limit per instance, e.g. 1G (default 1G)");
-        var path = new Option<string?>("-p", "--path") { HelpName = "PATH", Description = "App directory, or a .zip/.war/.jar to upload as is (default: current directory)" };
-        var buildpack = new Option<string?>("-b", "--buildpack") { HelpName = "BUILDPACK", Description = "Buildpack name (default: detect)" };
+        var path = new Option<string?>("-p", "--path") { HelpName = "PATH", Description = "App directory, or a .zip/.war/.jar read entry by entry (default: the manifest's path, else the current directory)" };
+        var buildpack = new Option<string?>("-b", "--buildpack") { HelpName = "BUILDPACK", Description = "Buildpack name ('default': detect)" };
         var startCommand = new Option<string?>("-c", "--command") { HelpName = "COMMAND", Description = "Start command (default: the buildpack's)" };
+        var healthType = new Option<string?>("-u", "--health-check-type") { HelpName = "TYPE", Description = "port (default), http or process" };
+        var endpoint = new Option<string?>("--endpoint") { HelpName = "PATH", Description = "The path the http health check GETs (default /)" };
+        var timeout = new Option<int?>("-t", "--timeout") { HelpName = "SECONDS", Description = "Seconds an instance has to pass its health check (1 to 600); plat waits as long (default 180)" };
+        var noRoute = new Option<bool>("--no-route") { Description = "Map no route (unmaps the app's routes)" };
+        var randomRoute = new Option<bool>("--random-route") { Description = "Map a random route on the default domain to an app with none" };
+        var stack = new Option<string?>("-s", "--stack") { HelpName = "STACK", Description = "The stack to stage on (plat stacks)" };
         var noStart = new Option<bool>("--no-start") { Description = "Stage the app but do not start it" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print what the push would change (env values hidden), and change nothing" };
         var volume = new Option<string[]>("--volume")
         {
             HelpName = "NAME:PATH",
             Description = "Mount the named persistent volume at PATH in every instance (repeatable; replaces the app's volumes; 'none' removes them)",
         };
-        var timeout = AppCommands.TimeoutOption();
         var (strategy, maxInFlight) = (DeploymentOptions.Strategy(), DeploymentOptions.MaxInFlight());
-        var command = new Command("push", "Push an app: create or update it, upload, stage, start (a running app is replaced rolling, without downtime)")
+        var command = new Command("push", "Push apps: apply their settings, upload what changed, stage, start (a running app is replaced rolling, without downtime)")
         {
-            name, instances, memory, disk, path, buildpack, startCommand, noStart, volume, timeout, strategy, maxInFlight,
+            name, manifest, noManifest, vars, varsFiles, instances, memory, disk, path, buildpack, startCommand, healthType, endpoint,
+            timeout, noRoute, randomRoute, stack, noStart, dryRun, volume, strategy, maxInFlight,
         };
         command.SetRun(env, async (parse, ct) =>
         {
-            // Everything that can be checked here is checked before anything is sent.
-            var app = CommandSupport.ValidName(parse.GetValue(name));
-            var request = new AppRequest(
-                app,
+            // Everything that can be checked here is checked before anything is read or sent.
+            var app = parse.GetValue(name) is { } n ? CommandSupport.ValidName(n) : null;
+            var flags = new PushFlags(
                 CommandSupport.ValidInstances(parse.GetValue(instances)),
                 CommandSupport.ValidSize(parse.GetValue(memory), "-m"),
                 CommandSupport.ValidSize(parse.GetValue(disk), "-k"),
                 parse.GetValue(buildpack),
                 parse.GetValue(startCommand),
-                Volumes: ValidVolumes(parse.GetValue(volume)));
-            var source = Path.GetFullPath(parse.GetValue(path) ?? Directory.GetCurrentDirectory());
-            var isArchive = File.Exists(source) && ArchiveExtensions.Contains(Path.GetExtension(source).ToLowerInvariant());
-            if (!isArchive && !Directory.Exists(source))
-                throw new CliException(File.Exists(source)
-                    ? $"-p {source}: a file must be a .zip, .war or .jar"
-                    : $"-p {source}: no such file or directory");
-            var wait = TimeSpan.FromSeconds(parse.GetValue(timeout));
+                ValidHealthCheckType(parse.GetValue(healthType)),
+                parse.GetValue(endpoint),
+                parse.GetValue(timeout),
+                parse.GetValue(noRoute),
+                parse.GetValue(randomRoute),
+                parse.GetValue(stack),
+                ValidVolumes(parse.GetValue(volume)),
+                parse.GetValue(path));
+            if (HealthChecks.Check(flags.HealthCheckType, flags.Endpoint, flags.Timeout) is { } healthError)
+                throw new CliException($"invalid health check flags: {healthError}");
+            if (flags is { NoRoute: true, RandomRoute: true }) throw new CliException("--no-route and --random-route contradict each other: give one");
+            var deployment = DeploymentOptions.Request(parse, strategy, maxInFlight);
 
-            using var api = CommandSupport.LoggedInClient(env);
-            env.Out.WriteLine($"Pushing app {app} to {api.BaseUrl}...");
-            var existing = await api.FindAppAsync(app, ct);
-            if (existing is null)
+            var read = PushInputs.ReadManifest(env, parse.GetValue(manifest), parse.GetValue(noManifest),
+                parse.GetValue(vars) ?? [], parse.GetValue(varsFiles) ?? []);
+            var targets = PushInputs.Select(env, read, app, flags);
+            var bits = new List<AppBits>();
+            try
             {
-                env.Out.WriteLine($"Creating app {app}...");
-                await api.CreateAppAsync(request, ct);
+                foreach (var target in targets)
+                {
+                    var b = target.IsArchive ? AppBits.FromArchive(target.Source) : AppBits.FromDirectory(target.Source);
+                    bits.Add(b);
+                    env.Err.WriteLine($"Hashed {b.Files} files ({Format.Bytes(b.TotalBytes)}) of {target.App.Name} in {target.Source}");
+                }
+                using var api = CommandSupport.LoggedInClient(env);
+                var yaml = ManifestWriter.Write(new Manifest(targets.Select(t => t.App).ToList()));
+                return parse.GetValue(dryRun)
+                    ? await DryRunAsync(api, env, read?.Source, targets, bits, yaml, ct)
+                    : await PushAsync(api, env, read?.Source, targets, bits, yaml, parse.GetValue(noStart), deployment, ct);
             }
-            else
+            finally
             {
-                env.Out.WriteLine($"Updating app {app}...");
-                await api.UpdateAppAsync(app, request with { Name = null }, ct);
+                foreach (var b in bits) b.Dispose();
             }
-
-            await UploadAsync(api, env, app, source, isArchive, ct);
-
-            var lastLogId = await StagingFollower.LatestLogIdAsync(api, app, ct);
-            env.Out.WriteLine("Staging app and tracing logs...");
-            var build = await api.CreateBuildAsync(app, ct);
-            var done = await StagingFollower.FollowAsync(api, env, app, build.Id, lastLogId, TimeSpan.FromMinutes(15), ct);
-            if (done.State == "FAILED")
-                throw new CliException($"staging failed: {done.Error ?? "no reason given"}");
-            env.Out.WriteLine($"Staged with buildpack {done.Buildpack ?? "(unknown)"}.");
-
-            if (parse.GetValue(noStart))
-            {
-                env.Out.WriteLine();
-                AppSummary.Write(env.Out, await api.AppAsync(app, ct));
-                return 0;
-            }
-            AppDetailResponse detail;
-            if (existing?.App.State == "STARTED")
-            {
-                // It serves: roll the new droplet out, old instances serving until new ones pass their health check.
-                var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight), ct);
-                detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, wait, ct);
-            }
-            else
-            {
-                await api.StartAsync(app, ct);
-                detail = await AppWaiter.WaitRunningAsync(api, env, app, wait, ct);
-            }
-            env.Out.WriteLine();
-            AppSummary.Write(env.Out, detail);
-            return 0;
         });
         return command;
     }
+
+    private static async Task<int> PushAsync(PlatApiClient api, CliEnvironment env, string? source, List<PushTarget> targets, List<AppBits> bits,
+        string yaml, bool noStart, DeploymentRequest deployment, CancellationToken ct)
+    {
+        env.Out.WriteLine($"Pushing {(targets.Count == 1 ? $"app {targets[0].App.Name}" : $"{targets.Count} apps ({string.Join(", ", targets.Select(t => t.App.Name))})")} to {api.BaseUrl}...");
+        var applied = await ApplyAsync(api, source, targets, yaml, dryRun: false, ct);
+        foreach (var warning in applied.Warnings) env.Err.WriteLine($"warning: {warning}");
+        var unchanged = 0;
+        var pusher = new AppPusher(api, env);
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var target = targets[i];
+            var result = applied.Apps.Single(a => a.Name == target.App.Name);
+            env.Out.WriteLine(result.Created ? $"Creating app {result.Name}..." : $"Updating app {result.Name}...");
+            foreach (var change in result.Changes) env.Out.WriteLine($"   {change}");
+            if (!result.Created && result.Changes.Count == 0) env.Out.WriteLine("   settings unchanged");
+            var wait = TimeSpan.FromSeconds(target.App.Timeout ?? (await api.AppAsync(target.App.Name, ct)).App.HealthCheck?.TimeoutSeconds ?? 180);
+            if (await pusher.PushAsync(target, bits[i], result, noStart, deployment, wait, ct)) unchanged++;
+        }
+        if (unchanged == targets.Count)
+            env.Out.WriteLine(targets.Count == 1 ? "Nothing to change: the app is as pushed." : $"Nothing to change: all {targets.Count} apps are as pushed.");
+        return 0;
+    }
+
+    private static async Task<int> DryRunAsync(PlatApiClient api, CliEnvironment env, string? source, List<PushTarget> targets, List<AppBits> bits,
+        string yaml, CancellationToken ct)
+    {
+        env.Out.WriteLine($"Dry run of a push to {api.BaseUrl}: nothing is changed.");
+        var diff = await ApplyAsync(api, source, targets, yaml, dryRun: true, ct);
+        foreach (var warning in diff.Warnings) env.Err.WriteLine($"warning: {warning}");
+        var pusher = new AppPusher(api, env);
+        var nothing = true;
+        for (var i = 0; i < targets.Count; i++)
+        {
+            var result = diff.Apps.Single(a => a.Name == targets[i].App.Name);
+            var existing = result.Created ? null : await api.FindAppAsync(result.Name, ct);
+            env.Out.WriteLine(result.Created ? $"app {result.Name}: would be created" : $"app {result.Name}:");
+            foreach (var change in result.Changes) env.Out.WriteLine($"   {change}");
+            if (!result.Created && result.Changes.Count == 0) env.Out.WriteLine("   settings: no change");
+            var newBits = existing?.App.PackageFingerprint != bits[i].Fingerprint;
+            if (newBits)
+            {
+                var missing = await pusher.MissingAsync(bits[i], ct);
+                env.Out.WriteLine($"   files: would upload {missing.Count} of {bits[i].Files} files ({Format.Bytes(missing.Sum(m => m.Size))} of {Format.Bytes(bits[i].TotalBytes)}) and stage them");
+            }
+            else env.Out.WriteLine("   files: no change");
+            var started = existing?.App.State == "STARTED";
+            var running = existing?.InstanceDetails.Count(x => x.State == "RUNNING") ?? 0;
+            var action = !started ? "would start" : newBits || result.RestartRequired ? "would restart"
+                : result.Changes.Count > 0 || running < existing!.App.Instances ? "would wait for its instances" : null;
+            if (action is not null) env.Out.WriteLine($"   {action}");
+            nothing &= !result.Created && result.Changes.Count == 0 && !newBits && action is null;
+        }
+        env.Out.WriteLine(nothing ? "Nothing would change." : "Run it without --dry-run to make these changes.");
+        return 0;
+    }
+
+    /// <summary>Applies (or diffs) the settings; a refusal about a manifest key points at the line of the user's own file.</summary>
+    private static async Task<ManifestApplyResponse> ApplyAsync(PlatApiClient api, string? source, List<PushTarget> targets, string yaml, bool dryRun, CancellationToken ct)
+    {
+        try
+        {
+            return await api.ApplyManifestAsync(yaml, dryRun, ct);
+        }
+        catch (ApiException e) when (e.Member("app") is { } appName && e.Member("reason") is { } reason
+                                     && targets.FirstOrDefault(t => t.App.Name == appName) is { } target)
+        {
+            var key = e.Member("key");
+            var route = e.IntMember("route");
+            var where = key is null ? $"app {appName}" : $"{key} (app {appName})";
+            if (source is null || target.App.Line == 0) throw new CliException($"{where}: {reason}");
+            var line = route is { } r && target.App.Routes is { } routes && r < routes.Count ? routes[r].Line
+                : key is null ? target.App.Line : target.App.LineOf(key);
+            throw new CliException($"{source}:{line}: {where}: {reason}");
+        }
+    }
+
+    private static string? ValidHealthCheckType(string? type) => type switch
+    {
+        null => null,
+        "none" => HealthChecks.Process,
+        _ when HealthChecks.Types.Contains(type) => type,
+        _ => throw new CliException($"invalid -u: '{type}' is not a health check type: use port, http or process"),
+    };
 
     /// <summary>--volume NAME:/path, repeatable; null when not given (the app's volumes stay), empty for 'none'.</summary>
     internal static List<VolumeMount>? ValidVolumes(string[]? values)
@@ -115,53 +192,5 @@ internal static class PushCommand
             volumes.Add(Volumes.TryParse(text, out var error) ?? throw new CliException($"invalid --volume: {error}"));
         if (Volumes.CheckList(volumes) is { } listError) throw new CliException($"invalid --volume: {listError}");
         return volumes;
-    }
-
-    private static async Task UploadAsync(PlatApiClient api, CliEnvironment env, string app, string source, bool isArchive, CancellationToken ct)
-    {
-        string? temp = null;
-        try
-        {
-            var archive = source;
-            if (!isArchive)
-            {
-                temp = Path.Combine(Path.GetTempPath(), $"plat-push-{Guid.NewGuid():N}.zip");
-                var entries = AppZipper.Zip(source, temp);
-                env.Err.WriteLine($"Packed {entries} files and directories from {source}");
-                archive = temp;
-            }
-            var total = new FileInfo(archive).Length;
-            var progress = new UploadProgress(env.Err, total, env.ErrIsTerminal);
-            await using var stream = new ProgressStream(File.OpenRead(archive), progress.Report);
-            var package = await api.UploadPackageAsync(app, stream, ct);
-            progress.Done();
-            env.Out.WriteLine($"Uploaded {Format.Bytes(package.SizeBytes)} ({package.Digest[..19]}...).");
-        }
-        finally
-        {
-            if (temp is not null) File.Delete(temp);
-        }
-    }
-
-    /// <summary>"Uploading 1.2M/3.4M (35%)" on stderr: redrawn in place on a terminal, every 25% otherwise.</summary>
-    private sealed class UploadProgress(TextWriter err, long total, bool terminal)
-    {
-        private int _lastStep = -1;
-
-        public void Report(long done)
-        {
-            var percent = total == 0 ? 100 : (int)(done * 100 / total);
-            var step = terminal ? percent : percent / 25;
-            if (step == _lastStep) return;
-            _lastStep = step;
-            var line = $"Uploading {Format.Bytes(done)}/{Format.Bytes(total)} ({percent}%)";
-            if (terminal) err.Write("\r" + line);
-            else err.WriteLine(line);
-        }
-
-        public void Done()
-        {
-            if (terminal) err.WriteLine();
-        }
     }
 }

@@ -7,9 +7,18 @@ using Platform.Contracts.Api;
 namespace Platform.Cli.Http;
 
 /// <summary>An error answer from the API, carrying its problem's title and detail.</summary>
-public sealed class ApiException(HttpStatusCode status, string message) : CliException(message)
+public sealed class ApiException(HttpStatusCode status, string message, JsonElement? problem = null) : CliException(message)
 {
     public HttpStatusCode Status { get; } = status;
+
+    /// <summary>The problem's members beyond title and detail (RFC 9457 extensions), such as where in a manifest it is.</summary>
+    public JsonElement? Problem { get; } = problem;
+
+    public string? Member(string name) =>
+        Problem is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    public int? IntMember(string name) =>
+        Problem is { ValueKind: JsonValueKind.Object } p && p.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
 }
 
 /// <summary>
@@ -113,6 +122,28 @@ public sealed class PlatApiClient : IDisposable
         SendAsync<DeploymentResponse>(HttpMethod.Post, $"{AppPath(app)}/deployments/cancel", null, ct);
     public Task<List<RevisionResponse>> RevisionsAsync(string app, CancellationToken ct) => GetAsync<List<RevisionResponse>>($"{AppPath(app)}/revisions", ct);
 
+    // Domains and routes.
+    public Task<List<DomainResponse>> DomainsAsync(CancellationToken ct) => GetAsync<List<DomainResponse>>("v1/domains", ct);
+    public Task<DomainResponse> CreateSharedDomainAsync(string name, CancellationToken ct) =>
+        SendAsync<DomainResponse>(HttpMethod.Post, "v1/domains", Body(new NameRequest(name)), ct);
+    public Task<DomainResponse> CreatePrivateDomainAsync(Guid org, string name, CancellationToken ct) =>
+        SendAsync<DomainResponse>(HttpMethod.Post, $"v1/orgs/{org}/domains", Body(new NameRequest(name)), ct);
+    public Task DeleteSharedDomainAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/domains/{Esc(name)}", null, ct);
+    public Task DeletePrivateDomainAsync(Guid org, string name, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"v1/orgs/{org}/domains/{Esc(name)}", null, ct);
+    public Task<List<RouteResponse>> RoutesAsync(CancellationToken ct) => GetAsync<List<RouteResponse>>($"{SpacePath}/routes", ct);
+    public Task<RouteResponse> CreateRouteAsync(RouteRequest route, CancellationToken ct) =>
+        SendAsync<RouteResponse>(HttpMethod.Post, $"{SpacePath}/routes", Body(route), ct);
+    public Task DeleteRouteAsync(RouteRequest route, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"{SpacePath}/routes{RouteQuery(route)}", null, ct);
+    public Task<AppResponse> MapRouteAsync(string app, RouteRequest route, CancellationToken ct) =>
+        SendAsync<AppResponse>(HttpMethod.Post, $"{AppPath(app)}/routes", Body(route), ct);
+    public Task<AppResponse> UnmapRouteAsync(string app, RouteRequest route, CancellationToken ct) =>
+        SendAsync<AppResponse>(HttpMethod.Delete, $"{AppPath(app)}/routes{RouteQuery(route)}", null, ct);
+
+    private static string RouteQuery(RouteRequest route) =>
+        $"?domain={Esc(route.Domain ?? "")}" + (route.Host is { Length: > 0 } h ? $"&host={Esc(h)}" : "") + (route.Path is { Length: > 0 } p ? $"&path={Esc(p)}" : "");
+
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);
@@ -147,6 +178,45 @@ public sealed class PlatApiClient : IDisposable
         var content = new StreamContent(archive, 81920);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
         return SendAsync<PackageResponse>(HttpMethod.Put, $"{AppPath(name)}/package", content, ct);
+    }
+
+    /// <summary>The resource list and a zip of the contents the platform lacks (null: it has them all), as multipart/form-data.</summary>
+    public Task<PackageResponse> UploadResourcesAsync(string name, IReadOnlyList<PackageResource> resources, Stream? bits, CancellationToken ct)
+    {
+        var content = new MultipartFormDataContent();
+        content.Add(JsonContent.Create(resources, options: Json), "resources");
+        if (bits is not null)
+        {
+            var part = new StreamContent(bits, 81920);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+            content.Add(part, "bits", "bits.zip");
+        }
+        return SendAsync<PackageResponse>(HttpMethod.Put, $"{AppPath(name)}/package", content, ct);
+    }
+
+    public Task<ResourceMatchResponse> ResourceMatchAsync(IReadOnlyList<ResourceDigest> resources, CancellationToken ct) =>
+        SendAsync<ResourceMatchResponse>(HttpMethod.Post, $"{SpacePath}/resource_match", Body(new ResourceMatchRequest(resources)), ct);
+
+    /// <summary>Applies a manifest to the targeted space, or (<paramref name="dryRun"/>) says what applying it would change.</summary>
+    public Task<ManifestApplyResponse> ApplyManifestAsync(string yaml, bool dryRun, CancellationToken ct)
+    {
+        var content = new StringContent(yaml, System.Text.Encoding.UTF8);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/x-yaml");
+        return SendAsync<ManifestApplyResponse>(HttpMethod.Post, $"{SpacePath}/manifest{(dryRun ? "/diff" : "")}", content, ct);
+    }
+
+    /// <summary>The app as a manifest (YAML).</summary>
+    public async Task<string> AppManifestAsync(string name, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"{AppPath(name)}/manifest");
+        HttpResponseMessage response;
+        try { response = await _http.SendAsync(request, ct); }
+        catch (HttpRequestException e) { throw new CliException($"could not reach the API at {BaseUrl}: {e.Message}"); }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct);
+            return await response.Content.ReadAsStringAsync(ct);
+        }
     }
 
     public Task<BuildResponse> CreateBuildAsync(string name, CancellationToken ct) =>
@@ -251,9 +321,11 @@ public sealed class PlatApiClient : IDisposable
     {
         var status = (int)response.StatusCode;
         string message;
+        JsonElement? problem = null;
         try
         {
             using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            problem = doc.RootElement.Clone();
             var title = doc.RootElement.TryGetProperty("title", out var t) ? t.GetString() : null;
             var detail = doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
             message = (title, detail) switch
@@ -270,7 +342,7 @@ public sealed class PlatApiClient : IDisposable
         }
         if (response.StatusCode == HttpStatusCode.Unauthorized && !message.Contains("login", StringComparison.OrdinalIgnoreCase))
             message += " (run plat login)";
-        return new ApiException(response.StatusCode, message);
+        return new ApiException(response.StatusCode, message, problem);
     }
 
     private static string Esc(string s) => Uri.EscapeDataString(s);

@@ -16,10 +16,10 @@ internal static class AppSummary
             ("last uploaded:", app.LastUploadedAt is { } t ? Format.Time(t) : "never"),
             ("buildpacks:", app.DetectedBuildpack ?? app.Buildpack ?? "(not staged)"),
             ("instances:", $"{app.RunningInstances}/{app.Instances}"),
+            ("health check:", app.HealthCheck is { } h ? $"{h.Type}{(h.Endpoint is { } e ? " " + e : "")}{(h.TimeoutSeconds is { } s ? $", {s}s to start" : "")}" : "port"),
             ("memory:", Format.Megabytes(app.MemoryMb)),
             ("disk:", Format.Megabytes(app.DiskMb)),
             ("volumes:", app.Volumes is { Count: > 0 } volumes ? string.Join(", ", volumes.Select(x => $"{x.Name}:{x.Path}")) : "none"),
-            ("health check:", app.HealthCheck is { } h ? h.Type + (h.Endpoint is null ? "" : " " + h.Endpoint) : "port"),
             ("deployment:", detail.Deployment is { } d
                 ? $"{d.State.ToLowerInvariant()} ({d.Strategy}, revision {d.Revision}{(d.PreviousRevision is { } p ? $" after {p}" : "")}){(d.Reason is { } r ? ": " + r : "")}"
                 : "none"),

@@ -23,6 +23,8 @@ public sealed record AppRequest(
 /// <summary>Body of POST /v1/apps/{name}/scale.</summary>
 public sealed record ScaleRequest(int? Instances = null, string? Memory = null, string? Disk = null);
 
+/// <param name="PackageFingerprint">The <see cref="PackageResources.Fingerprint"/> of the package the app's current
+/// droplet was staged from (null without one): a push of the same files has nothing to upload or stage.</param>
 public sealed record AppResponse(
     Guid Id,
     string Name,
@@ -40,7 +42,8 @@ public sealed record AppResponse(
     DateTimeOffset UpdatedAt,
     DateTimeOffset? LastUploadedAt = null,
     IReadOnlyList<Platform.Contracts.VolumeMount>? Volumes = null,
-    Platform.Contracts.HealthCheck? HealthCheck = null);
+    Platform.Contracts.HealthCheck? HealthCheck = null,
+    string? PackageFingerprint = null);
 
 public sealed record InstanceResponse(
     Guid Id,
@@ -81,7 +84,11 @@ public sealed record DeploymentResponse(
 /// </summary>
 public sealed record RevisionResponse(int Version, string Description, Guid DropletId, bool Deployed, bool Newest, bool DropletKept, DateTimeOffset CreatedAt);
 
-public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
+/// <param name="Reused">The upload gave the same package as the app's latest: no new package was made.</param>
+/// <param name="UploadedFiles">Of a resource-matched upload, the files whose content was sent.</param>
+/// <param name="MatchedFiles">Of a resource-matched upload, the files whose content the platform had already.</param>
+public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt,
+    string? Fingerprint = null, bool Reused = false, int? UploadedFiles = null, int? MatchedFiles = null);
 
 /// <summary>State is STAGING, STAGED or FAILED.</summary>
 public sealed record BuildResponse(
@@ -172,3 +179,32 @@ public sealed record AppEnvResponse(IReadOnlyDictionary<string, string> User, IR
 
 /// <summary>Body of PUT /v1/spaces/{space}/apps/{name}/env/{variable} (plat set-env).</summary>
 public sealed record EnvValueRequest(string? Value = null);
+
+/// <summary>
+/// A domain routes can be made on (GET /v1/domains): shared (every org may use it; admins make them) or private to
+/// <see cref="Org"/> (its managers make them). <see cref="Default"/> marks the platform's Api:AppsDomain.
+/// </summary>
+public sealed record DomainResponse(Guid Id, string Name, bool Shared, string? Org, bool Default, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A route of a space (GET /v1/spaces/{space}/routes): <see cref="Host"/> the host label ("" for the domain itself),
+/// <see cref="Url"/> host.domain/path, <see cref="App"/> the app it is mapped to (null: unmapped).
+/// </summary>
+public sealed record RouteResponse(Guid Id, string Host, string Domain, string Path, string Url, string Protocol, string? App, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A route as plat map-route, unmap-route, create-route and delete-route name it: a domain, an optional host label and
+/// path, and (map-route, create-route) the protocol routers speak to the app: http1 (default) or http2.
+/// </summary>
+public sealed record RouteRequest(string? Domain = null, string? Host = null, string? Path = null, string? Protocol = null);
+
+/// <summary>
+/// The answer to applying a manifest (POST /v1/spaces/{space}/manifest) or to asking what applying it would change
+/// (POST .../manifest/diff): per app what changed, and warnings (unknown keys).
+/// </summary>
+public sealed record ManifestApplyResponse(IReadOnlyList<ManifestAppResult> Apps, IReadOnlyList<string> Warnings);
+
+/// <param name="Changes">What changed, as plat prints it ("instances 1 -> 2", "env FOO set"; values of env never shown).</param>
+/// <param name="RestartRequired">Whether running instances have another env, command, health check, volumes or size
+/// than the app has now: they get it when restarted.</param>
+public sealed record ManifestAppResult(string Name, bool Created, IReadOnlyList<string> Changes, bool RestartRequired);

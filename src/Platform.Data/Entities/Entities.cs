@@ -176,6 +176,24 @@ public sealed class PackageEntity
     public Guid AppId { get; set; }
     public required string Digest { get; set; }
     public long SizeBytes { get; set; }
+    /// <summary>
+    /// <see cref="Platform.Contracts.Api.PackageResources.Fingerprint"/> of the package's entries (names, modes, contents):
+    /// what plat compares to tell that a push has nothing new to upload. Null for packages stored before it existed.
+    /// </summary>
+    public string? Fingerprint { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A file content (by sha256) an org has uploaded in a package and the blobstore keeps: resource matching offers only
+/// these to the org's pushes, so a digest seen elsewhere (another org's files, a droplet layer) is never handed out.
+/// </summary>
+public sealed class ResourceEntity
+{
+    public Guid OrgId { get; set; }
+    /// <summary>"sha256:hex", the blob's key.</summary>
+    public required string Digest { get; set; }
+    public long Size { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 
@@ -304,13 +322,36 @@ public sealed class CellEntity
     public string? ExecToken { get; set; }
 }
 
-/// <summary>A host name (and optional path) routed to an app; it belongs to the app's space.</summary>
+/// <summary>
+/// A domain routes are made on, as Cloud Foundry's: shared (<see cref="OrgId"/> null, made by admins; the platform's
+/// Api:AppsDomain is one) or private to one org (made by its managers). Names are unique on the platform.
+/// </summary>
+public sealed class DomainEntity
+{
+    public Guid Id { get; set; }
+    /// <summary>Lowercase, without a trailing dot: "apps.example.com".</summary>
+    public required string Name { get; set; }
+    public Guid? OrgId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>
+/// A route: a host name (a host label on a domain, or the domain itself) and an optional path prefix. It belongs to a
+/// space and is mapped to one of its apps, or to none (made but unmapped: routers do not serve it).
+/// </summary>
 public sealed class RouteEntity
 {
     public Guid Id { get; set; }
     public Guid SpaceId { get; set; }
-    public Guid AppId { get; set; }
+    /// <summary>The app the route is mapped to; null: not mapped.</summary>
+    public Guid? AppId { get; set; }
+    /// <summary>The <see cref="DomainEntity"/> the route is on.</summary>
+    public Guid DomainId { get; set; }
+    /// <summary>The host label on the domain ("wms"), or "" for a route on the domain itself.</summary>
+    public string Hostname { get; set; } = "";
+    /// <summary>The full host name routers match, <see cref="Hostname"/>.domain (or the domain): what they are given.</summary>
     public required string Host { get; set; }
+    /// <summary>"" for the whole host, else "/segment[/segment...]" (no trailing slash): the longest matching prefix wins.</summary>
     public string Path { get; set; } = "";
     /// <summary>
     /// How routers speak to the app's instances for this route: "http1" (HTTP/1.1, the default) or "http2" (HTTP/2

@@ -241,6 +241,33 @@ namespace Platform.Data.Migrations
                     b.ToTable("deployments", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.Entities.DomainEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.Property<Guid?>("OrgId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("OrgId");
+
+                    b.ToTable("domains", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.Entities.DropletEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -487,6 +514,9 @@ namespace Platform.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text");
 
+                    b.Property<string>("Fingerprint")
+                        .HasColumnType("text");
+
                     b.Property<long>("SizeBytes")
                         .HasColumnType("bigint");
 
@@ -537,6 +567,26 @@ namespace Platform.Data.Migrations
                     NpgsqlIndexBuilderExtensions.AreNullsDistinct(b.HasIndex("OwnerOrgId", "Name"), false);
 
                     b.ToTable("quotas", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Entities.ResourceEntity", b =>
+                {
+                    b.Property<Guid>("OrgId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(71)
+                        .HasColumnType("character varying(71)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrgId", "Digest");
+
+                    b.ToTable("resources", (string)null);
                 });
 
             modelBuilder.Entity("Platform.Data.Entities.RevisionEntity", b =>
@@ -635,15 +685,25 @@ namespace Platform.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
-                    b.Property<Guid>("AppId")
+                    b.Property<Guid?>("AppId")
                         .HasColumnType("uuid");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid>("DomainId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Host")
                         .IsRequired()
                         .HasColumnType("text");
+
+                    b.Property<string>("Hostname")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)")
+                        .HasDefaultValue("");
 
                     b.Property<string>("Path")
                         .IsRequired()
@@ -661,6 +721,8 @@ namespace Platform.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("AppId");
+
+                    b.HasIndex("DomainId");
 
                     b.HasIndex("SpaceId");
 
