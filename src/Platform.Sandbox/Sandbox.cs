@@ -94,13 +94,14 @@ public sealed partial class Sandbox : ISandbox
         await gate.WaitAsync(cancellationToken);
         try
         {
-            if (Directory.Exists(paths.Directory) || _runtime.HasState(id))
+            var runtime = RuntimeToCreate(spec);
+            if (Directory.Exists(paths.Directory) || runtime.HasState(id))
                 throw new SandboxException($"container {id} already exists: destroy it first");
             Directory.CreateDirectory(paths.Directory);
             var info = new ContainerInfo
             {
                 Id = id,
-                Runtime = _runtime.Name,
+                Runtime = runtime.Name,
                 CgroupsPath = CgroupsPathFor(id),
                 CreatedAt = _time.GetUtcNow(),
                 Phase = ContainerPhase.Creating,
@@ -154,7 +155,7 @@ public sealed partial class Sandbox : ISandbox
         if (pending is not null) await pending.Ready;
         var networked = Stopwatch.GetElapsedTime(began);
 
-        var launch = await _monitor.CreateAsync(paths, cancellationToken);
+        var launch = await MonitorFor(RuntimeFor(info.Runtime)).CreateAsync(paths, cancellationToken);
         var launched = Stopwatch.GetElapsedTime(began);
         info = info with
         {
@@ -435,7 +436,7 @@ public sealed partial class Sandbox : ISandbox
                 await live.StopReading.CancelAsync();
             }
             if (info?.MonitorPid is { } monitorPid)
-                await _monitor.StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
+                await MonitorFor(runtime).StopAsync(paths, monitorPid, info.MonitorStartTime, cancellationToken);
 
             runtime.ReapOrphans();
             OverlayRootfs.UnmountAllUnder(paths.Directory);
@@ -466,18 +467,36 @@ public sealed partial class Sandbox : ISandbox
     }
 
     private readonly ConcurrentDictionary<string, OciRuntime> _otherRuntimes = new();
+    private readonly ConcurrentDictionary<string, ConmonMonitor> _otherMonitors = new();
 
-    private OciRuntime RuntimeFor(string? name)
+    /// <summary>
+    /// The runtime a new container is made with: ours, except that a container taking layers while it runs (a
+    /// staging container) is made with runc where crun must run in a mount namespace of its own (hybrid hosts):
+    /// mounts added under its rootfs later did not reach a container made that way (live-layer tests), under runc they do.
+    /// </summary>
+    private OciRuntime RuntimeToCreate(ContainerSpec spec) =>
+        spec.AcceptsLayersWhileRunning && _runtime.HidesUnifiedCgroup && File.Exists(_options.RuncPath) ? RuntimeFor("runc") : _runtime;
+
+    private ConmonMonitor MonitorFor(OciRuntime runtime) =>
+        ReferenceEquals(runtime, _runtime) ? _monitor : _otherMonitors.GetOrAdd(runtime.Name, _ => new ConmonMonitor(_options, runtime, _time, _logger));
+
+    /// <summary>The runtime a container was made with (its recorded name): ours, or the other one with its own state root.</summary>
+    internal OciRuntime RuntimeFor(string? name)
     {
         if (name is null || name == _runtime.Name) return _runtime;
         return _otherRuntimes.GetOrAdd(name, n =>
         {
             try
             {
-                var options = new SandboxOptions { Runtime = n, CrunPath = _options.CrunPath, RuncPath = _options.RuncPath };
+                // Its own state root beside ours: runc and crun keep different state.
+                var options = new SandboxOptions
+                {
+                    Runtime = n, CrunPath = _options.CrunPath, RuncPath = _options.RuncPath,
+                    RuntimeStateDirectory = string.IsNullOrEmpty(_options.RuntimeStateDirectory) ? null : _options.RuntimeStateDirectory.TrimEnd('/') + "-" + n,
+                };
                 var other = OciRuntime.Detect(options, _cgroups.Layout);
-                // Same state root layout as ours: the configured one is per runtime only by default.
-                return string.IsNullOrEmpty(_options.RuntimeStateDirectory) ? other : _runtime;
+                Directory.CreateDirectory(other.StateDirectory);
+                return other;
             }
             catch (SandboxException) { return _runtime; }
         });

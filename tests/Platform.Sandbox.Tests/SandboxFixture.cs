@@ -71,6 +71,8 @@ public sealed class SandboxFixture : IAsyncLifetime
         }
         if (Directory.Exists(Root)) Directory.Delete(Root, recursive: true);
         if (Directory.Exists(Options.RuntimeStateDirectory)) Directory.Delete(Options.RuntimeStateDirectory!, recursive: true);
+        // A staging container on a hybrid host is made with runc, whose state is beside crun's (Sandbox.RuntimeFor).
+        if (Directory.Exists(Options.RuntimeStateDirectory + "-runc")) Directory.Delete(Options.RuntimeStateDirectory + "-runc", recursive: true);
     }
 
     public ContainerSpec Spec(string id, params string[] shellCommand) => new()

@@ -44,9 +44,7 @@ public sealed class ContainerExec(Sandbox sandbox)
         var info = await sandbox.InspectAsync(id, cancellationToken);
         if (info is not { Phase: ContainerPhase.Running } || !File.Exists(paths.Config))
             throw new SandboxException($"container {id} is not running");
-        var runtime = sandbox.Runtime;
-        if (info.Runtime != runtime.Name)
-            throw new SandboxException($"container {id} was started with {info.Runtime}, but this sandbox uses {runtime.Name}");
+        var runtime = sandbox.RuntimeFor(info.Runtime);
 
         var processFile = Path.Combine(paths.Directory, $"exec-{Guid.NewGuid():N}.json");
         await File.WriteAllTextAsync(processFile, ProcessSpec(await File.ReadAllTextAsync(paths.Config, cancellationToken), command, environment),

@@ -65,7 +65,7 @@ internal sealed class ConmonMonitor
     {
         var path = Path.Combine(root, $"{runtime.Name}{(runtime.HidesUnifiedCgroup ? "-without-unified-cgroup" : "")}-run.sh");
         var exec = runtime.HidesUnifiedCgroup
-            ? "exec unshare -m --propagation private /bin/sh -c 'umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\"' " +
+            ? "exec unshare -m --propagation slave /bin/sh -c 'umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\"' " +
               $"'{runtime.BinaryPath}' \"$@\"\n"
             : $"exec '{runtime.BinaryPath}' \"$@\"\n";
         var script = "#!/bin/sh\n" +

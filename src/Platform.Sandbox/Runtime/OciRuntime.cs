@@ -76,9 +76,13 @@ public sealed class OciRuntime
             new(name, path, options.RuntimeStateDirectory is { Length: > 0 } s ? s : $"/run/platform/{name}", reason, hide);
     }
 
-    /// <summary>The command that runs a program in a private mount namespace without the cgroup2 mount.</summary>
+    /// <summary>
+    /// The command that runs a program in its own mount namespace without the cgroup2 mount. Slave, not private:
+    /// mounts the host makes later (layers added to a running staging container under its shared rootfs) must still
+    /// reach the container, while the umount here must not reach the host.
+    /// </summary>
     internal static readonly string[] HidingPrefix =
-        ["unshare", "-m", "--propagation", "private", "/bin/sh", "-c", "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\""];
+        ["unshare", "-m", "--propagation", "slave", "/bin/sh", "-c", "umount /sys/fs/cgroup/unified && exec \"$0\" \"$@\""];
 
     /// <summary>Whether `crun --version` runs through <see cref="HidingPrefix"/> here (unshare, umount and crun all work).</summary>
     private static bool HidingWorks(string crunPath, out string problem)
