@@ -24,6 +24,8 @@ public static class PlatformBusServiceCollectionExtensions
         services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // MassTransit would report usage to its vendor over the internet: a platform's hosts need not reach it.
+            x.DisableUsageTelemetry();
             foreach (var role in roles) role(x);
             x.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {

@@ -22,12 +22,15 @@ public static class PlatformServer
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "rabbitmq-permissions") return RabbitMqPermissionsCommand.Run(args[1..]);
         var dev = args.Contains("--dev");
         var roles = Roles.All;
         var rest = new List<string>();
+        var configFiles = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--dev") continue;
+            if (args[i] == "--config" && i + 1 < args.Length) { configFiles.Add(args[++i]); continue; }
             if (args[i] == "--roles" && i + 1 < args.Length) { roles = RoleParser.Parse(args[++i]); continue; }
             if (args[i] is "-h" or "--help") { Console.WriteLine(Help); return 0; }
             rest.Add(args[i]);
@@ -39,6 +42,9 @@ public static class PlatformServer
             Args = rest.ToArray(),
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // A host's own settings (/etc/platform/platd.ini from deploy/install.sh, a cluster host's file): above
+        // appsettings.json, below environment variables and arguments.
+        foreach (var file in configFiles) AddConfigFile(builder.Configuration, file);
         builder.Configuration.AddEnvironmentVariables("PLATFORM_");
         if (dev) builder.Configuration.AddInMemoryCollection(DevDefaults(builder.Configuration));
         builder.Configuration.AddCommandLine(rest.ToArray());
@@ -87,6 +93,15 @@ public static class PlatformServer
 
     private const string DefaultInit = "/usr/bin/catatonit";
 
+    /// <summary>A settings file: JSON (*.json, nested like appsettings.json) or INI ([Section] then Key=value lines).</summary>
+    private static void AddConfigFile(ConfigurationManager configuration, string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"--config {path}: no such file", full);
+        if (full.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) configuration.AddJsonFile(full, optional: false);
+        else configuration.AddIniFile(full, optional: false);
+    }
+
     /// <summary>
     /// A router beside the API in one process loads its route table from that API, with a router credential made up
     /// for this run when none is configured (routers on other hosts need Api:RouterToken = their Router:ApiToken).
@@ -127,11 +142,12 @@ public static class PlatformServer
     private const string Help = """
         platd: the Platform server.
 
-        Usage: platd [--dev] [--roles api,scheduler,stager,cell,router] [--Section:Key=value ...]
+        Usage: platd [--dev] [--roles api,scheduler,stager,cell,router] [--config FILE] [--Section:Key=value ...]
 
           --dev       every role in one process, in-memory bus, blobs in a directory under DataDir
                       (default /var/lib/platform/dev)
           --roles R   the roles to run (default: all)
+          --config F  settings from F: INI ([Section] and Key=value lines) or JSON (*.json); may be repeated
 
         Settings (appsettings.json, PLATFORM_Section__Key environment variables, or --Section:Key=value):
           ConnectionStrings:Platform   PostgreSQL (Npgsql) connection string
