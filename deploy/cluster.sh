@@ -258,6 +258,7 @@ write_config() {
           echo "DataDir=$DIR/hosts/$h/$unit"
           echo "RouterUrl=http://127.0.0.1:$ROUTER_PORT"
           echo "RouterToken=$(secret router-token)"
+          echo "CellTimeoutSeconds=4"
           ;;
         scheduler)
           echo "[Scheduler]"
@@ -288,6 +289,7 @@ write_config() {
           echo "ExecUrl=http://0.0.0.0:7075"
           echo "VolumesRoot=$DIR/hosts/$h/volumes"
           echo "Evacuate=true"
+          echo "DrainSeconds=2"
           echo "EvacuationTimeoutSeconds=60"
           echo "[Sandbox]"
           echo "Root=$DIR/hosts/$h/sandbox"
@@ -512,7 +514,7 @@ cmd_down() {
   iptables -w -t nat -D POSTROUTING -j "$CHAIN-POST" 2>/dev/null || true
   for c in OUT POST; do iptables -w -t nat -F "$CHAIN-$c" 2>/dev/null || true; iptables -w -t nat -X "$CHAIN-$c" 2>/dev/null || true; done
   # What a killed container may have left of its mounts (the cleaning agent removes them when it can run).
-  grep -o " $DIR/[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { grep -o " $DIR/[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$DIR" "$RUN"
   log "removed"
 }
@@ -571,7 +573,7 @@ case $cmd in
   env) cmd_env ;;
   kill)
     case ${1:-} in
-      postgres) in_host data true; pg_ctlcluster "$(pg_version)" "$PG_CLUSTER" stop -m immediate ;;
+      postgres) pg_ctlcluster "$(pg_version)" "$PG_CLUSTER" stop -m immediate ;;
       rabbitmq) pid=$(cat "$DIR/data/rabbitmq/rabbitmq.pid" 2>/dev/null) && kill -KILL "$pid" ;;
       *) need_host "${1:-}"; kill_host "$1" ;;
     esac ;;

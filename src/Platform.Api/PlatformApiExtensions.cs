@@ -71,7 +71,8 @@ public static class PlatformApiExtensions
             .MapQuotasEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
-            .MapCatalogEndpoints();
+            .MapCatalogEndpoints()
+            .MapCellsEndpoints();
         v1.MapGroup("/spaces/{space}")
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()

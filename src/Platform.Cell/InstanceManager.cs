@@ -132,6 +132,13 @@ public sealed class InstanceManager(
 
     public int ReservedMemoryMb => _instances.Values.Sum(i => i.Start.MemoryMb);
 
+    public int ReservedDiskMb => _instances.Values.Sum(i => i.Start.DiskMb);
+
+    /// <summary>Instances starting or running here (not those being stopped).</summary>
+    public int LiveCount => _instances.Values.Count(i => !i.Stopping && i.State is InstanceState.Starting or InstanceState.Running);
+
+    public int Count => _instances.Count;
+
     /// <summary>Starts the instance in the background; a second call for the same id only reports it again.</summary>
     public async Task StartAsync(StartInstance start, CancellationToken cancellationToken)
     {
@@ -161,6 +168,9 @@ public sealed class InstanceManager(
                 InstanceState.Stopped, null, null, stop.Reason, null, clock.Next(), time.GetUtcNow()), null, cancellationToken);
             return;
         }
+        // Routers drop a RUNNING instance as its stop is sent; it answers what is still on its way meanwhile.
+        if (_options.DrainSeconds > 0 && instance.State == InstanceState.Running && !instance.Stopping)
+            await Task.Delay(TimeSpan.FromSeconds(_options.DrainSeconds), time, cancellationToken);
         instance.Stopping = true;
         instance.Reason = stop.Reason;
         await instance.StartCancel.CancelAsync();

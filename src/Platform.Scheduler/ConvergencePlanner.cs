@@ -57,6 +57,9 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         var plan = new ConvergencePlan();
         var loads = cells.Where(c => PlacementPolicy.IsAlive(c, now, options.CellTimeout))
             .ToDictionary(c => c.Id, c => new CellLoad(c), StringComparer.Ordinal);
+        // An evacuating cell (Cell:Evacuate, stopping gracefully) keeps what it runs until each instance is RUNNING
+        // elsewhere, and takes nothing new.
+        var evacuating = cells.Where(c => c.Evacuating && loads.ContainsKey(c.Id)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
 
         // Instances on lost cells: the live ones are rescheduled (their crash count travels with the index:
         // losing a cell is not the app's fault), stopping ones are done with.
@@ -102,7 +105,7 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             foreach (var row in rows.Where(r => r.Index < 0 || r.Index >= app.Instances))
                 StopOrForget(plan, row, "scaled down");
             for (var index = 0; index < app.Instances; index++)
-                ConvergeIndex(plan, app, index, rows.Where(r => r.Index == index).ToList(), loads, lostCrashCounts, now);
+                ConvergeIndex(plan, app, index, rows.Where(r => r.Index == index).ToList(), loads, evacuating, lostCrashCounts, now);
         }
         return plan;
     }
@@ -116,10 +119,11 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
 
     private void ConvergeIndex(
         ConvergencePlan plan, AppEntity app, int index, List<InstanceEntity> rows,
-        Dictionary<string, CellLoad> loads, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now)
+        Dictionary<string, CellLoad> loads, HashSet<string> evacuating, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now)
     {
         var live = rows.Where(IsLive).ToList();
-        var current = live.Where(r => IsCurrent(r, app))
+        // An instance on an evacuating cell is replaced like an outdated one: it runs until its replacement does.
+        var current = live.Where(r => IsCurrent(r, app) && !evacuating.Contains(r.CellId))
             .OrderBy(r => r.State == InstanceStates.Running ? 0 : 1)
             .ThenBy(r => r.CreatedAt)
             .ThenBy(r => r.Id)
@@ -132,7 +136,10 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             var keep = current[0];
             foreach (var duplicate in current.Skip(1)) plan.Stops.Add(new PlannedStop(duplicate, "duplicate instance"));
             if (keep.State == InstanceStates.Running)
-                foreach (var old in outdated) plan.Stops.Add(new PlannedStop(old, "replaced by an updated instance"));
+                foreach (var old in outdated)
+                    plan.Stops.Add(new PlannedStop(old, evacuating.Contains(old.CellId) && IsCurrent(old, app)
+                        ? $"evacuated from cell {old.CellId}"
+                        : "replaced by an updated instance"));
             foreach (var row in crashed) plan.Deletes.Add(new PlannedDelete(row, "replaced"));
             return;
         }
@@ -151,10 +158,11 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             crashCount = crashesSoFar;
         }
 
-        var cell = placement.Choose(loads.Values, app.Id, app.MemoryMb, app.DiskMb);
+        var candidates = evacuating.Count == 0 ? (IReadOnlyCollection<CellLoad>)loads.Values : loads.Values.Where(l => !evacuating.Contains(l.CellId)).ToList();
+        var cell = placement.Choose(candidates, app.Id, app.MemoryMb, app.DiskMb);
         if (cell is null)
         {
-            plan.Unplaced.Add(new Unplaced(app, index, placement.WhyUnplaced(loads.Values, app.MemoryMb, app.DiskMb)));
+            plan.Unplaced.Add(new Unplaced(app, index, placement.WhyUnplaced(candidates, app.MemoryMb, app.DiskMb)));
             return;
         }
         cell.Add(app.Id, app.MemoryMb, app.DiskMb);

@@ -5,6 +5,7 @@ using Platform.Blobstore;
 using Platform.Bus;
 using Platform.Cell;
 using Platform.Data;
+using Platform.Hosting;
 using Platform.Router;
 using Platform.Sandbox;
 using Platform.Scheduler;
@@ -56,6 +57,7 @@ public static class PlatformServer
         builder.WebHost.UseUrls(apiUrl);
         if (roles.HasFlag(Roles.Api) && roles.HasFlag(Roles.Router)) config.AddInMemoryCollection(InProcessRouterDefaults(config, apiUrl));
 
+        builder.AddPlatformObservability(RoleParser.Format(roles), PlatformMeters);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var cellId = config["Cell:Id"] ?? new CellOptions().Id;
@@ -84,7 +86,11 @@ public static class PlatformServer
             await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
 
         if (roles.HasFlag(Roles.Api)) app.MapPlatformApi(); // maps /healthz too
-        else app.MapGet("/healthz", () => Results.Text("ok"));
+        foreach (var endpoint in app.MapPlatformObservability(mapHealthz: !roles.HasFlag(Roles.Api)))
+            endpoint.WithMetadata(new Platform.Api.Access.AnonymousAccess()); // what a scraper or a load balancer asks
+        // Meters whose instruments are created with their owner: make them exist before the first scrape.
+        if (roles.HasFlag(Roles.Cell)) app.Services.GetRequiredService<CellMetrics>();
+        if (roles.HasFlag(Roles.Scheduler)) app.Services.GetRequiredService<SchedulerMetrics>();
 
         logger.LogInformation("platd starting roles {Roles}{Dev}; API on {ApiUrl}", roles, dev ? " (dev)" : "", apiUrl);
         await app.RunAsync();
@@ -92,6 +98,13 @@ public static class PlatformServer
     }
 
     private const string DefaultInit = "/usr/bin/catatonit";
+
+    /// <summary>The platform's own meters, exported at /metrics by every role that has them.</summary>
+    private static readonly string[] PlatformMeters =
+    [
+        RouterMetrics.MeterName, SchedulerMetrics.MeterName, CellMetrics.MeterName,
+        StagingMetrics.MeterName, Platform.Data.Outbox.OutboxMetrics.MeterName,
+    ];
 
     /// <summary>A settings file: JSON (*.json, nested like appsettings.json) or INI ([Section] then Key=value lines).</summary>
     private static void AddConfigFile(ConfigurationManager configuration, string path)

@@ -28,12 +28,12 @@ internal static class AppSummary
             w.WriteLine("There are no running instances of this app.");
             return;
         }
-        Table.Write(w, ["#", "state", "since", "cpu", "memory", "disk", "uptime", "address", "details"],
+        Table.Write(w, ["#", "state", "since", "cpu", "memory", "disk", "uptime", "cell", "address", "details"],
             detail.InstanceDetails.Select(i => (IReadOnlyList<string>)
                 [$"#{i.Index}", i.State.ToLowerInvariant(), Format.Time(i.Since),
                  i.CpuPercent is { } cpu ? cpu.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) + "%" : "-",
                  Format.UsedOf(i.MemoryBytes, i.MemoryLimitBytes), Format.UsedOf(i.DiskBytes, i.DiskLimitBytes),
                  i.UptimeSeconds is { } up ? Format.Duration(up) : "-",
-                 i.Address ?? "", i.Reason ?? ""]));
+                 i.CellId ?? "", i.Address ?? "", i.Reason ?? ""]));
     }
 }
