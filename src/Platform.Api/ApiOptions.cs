@@ -20,6 +20,9 @@ public sealed class ApiOptions
     /// <summary>Log lines kept per app; older ones are trimmed every <see cref="LogTrimIntervalSeconds"/>.</summary>
     public int MaxLogLinesPerApp { get; set; } = 2000;
 
+    /// <summary>A cell silent this long is shown as lost (keep it equal to the scheduler's Scheduler:CellTimeoutSeconds).</summary>
+    public double CellTimeoutSeconds { get; set; } = 30;
+
     public int LogTrimIntervalSeconds { get; set; } = 30;
 
     /// <summary>Lifetime of a session token issued by POST /v1/tokens (plat login); plat logout revokes it sooner.</summary>

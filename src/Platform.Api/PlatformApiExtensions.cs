@@ -78,7 +78,8 @@ public static class PlatformApiExtensions
             .MapDomainsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
-            .MapCatalogEndpoints();
+            .MapCatalogEndpoints()
+            .MapCellsEndpoints();
         v1.MapGroup("/spaces/{space}")
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()

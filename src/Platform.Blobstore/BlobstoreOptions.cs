@@ -35,12 +35,6 @@ public sealed class S3BlobstoreOptions
 
     public string Region { get; set; } = "us-east-1";
 
-    /// <summary>Blobs at least this big are uploaded in parts.</summary>
-    public long MultipartThresholdBytes { get; set; } = 16 * 1024 * 1024;
-
-    /// <summary>Size of each part of a multipart upload (at least S3's minimum of 5 MiB).</summary>
-    public long MultipartPartSizeBytes { get; set; } = 8 * 1024 * 1024;
-
     /// <summary>Where incoming blobs are spooled while they are hashed; the system temp dir when empty.</summary>
     public string SpoolDirectory { get; set; } = "";
 }

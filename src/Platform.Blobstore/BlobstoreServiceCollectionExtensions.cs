@@ -31,6 +31,8 @@ public static class BlobstoreServiceCollectionExtensions
                 _ => throw new InvalidOperationException($"unknown Blobstore:Kind '{options.Kind}'"),
             };
         });
+        // "ready": /readyz of platd (Platform.Hosting) asks every check with that tag.
+        services.AddHealthChecks().AddCheck<BlobstoreHealthCheck>("blobstore", tags: ["ready"]);
         return services;
     }
 }

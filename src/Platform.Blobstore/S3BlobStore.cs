@@ -1,24 +1,22 @@
-using System.Net;
-using Amazon.Runtime;
-using Amazon.S3;
-using Amazon.S3.Model;
+using System.IO.Pipelines;
+using Minio;
+using Minio.DataModel.Args;
+using Minio.Exceptions;
 
 namespace Platform.Blobstore;
 
 /// <summary>
-/// Blobs as objects "sha256/&lt;hex&gt;" in one bucket of an S3-compatible server (path-style addressing).
-/// The digest is the key, so it must be known before the PUT: a stream is spooled to a temporary file
-/// while it is hashed, then uploaded (in parts when big) unless the object already exists.
+/// Blobs as objects "sha256/&lt;hex&gt;" in one bucket of an S3-compatible server (MinIO, s3rver, AWS), through the
+/// MinIO .NET SDK (path-style addressing). The digest is the key, so it must be known before the PUT: a stream is
+/// spooled to a temporary file while it is hashed, then uploaded (the SDK uploads big files in parts) unless the
+/// object already exists.
 /// </summary>
 public sealed class S3BlobStore : IBlobStore, IDisposable
 {
-    private readonly IAmazonS3 _s3;
+    private readonly IMinioClient _s3;
     private readonly S3BlobstoreOptions _options;
     private readonly SemaphoreSlim _bucketLock = new(1, 1);
     private volatile bool _bucketReady;
-
-    /// <summary>S3's smallest allowed part (all but the last).</summary>
-    private const long MinimumPartSize = 5 * 1024 * 1024;
 
     public S3BlobStore(S3BlobstoreOptions options)
     {
@@ -27,27 +25,21 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             throw new ArgumentException("Blobstore:S3:ServiceUrl is required for an S3 blobstore", nameof(options));
         if (string.IsNullOrWhiteSpace(options.Bucket))
             throw new ArgumentException("Blobstore:S3:Bucket is required for an S3 blobstore", nameof(options));
+        if (!Uri.TryCreate(options.ServiceUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"Blobstore:S3:ServiceUrl '{options.ServiceUrl}' is not an http(s) URL", nameof(options));
         _options = options;
-        _s3 = new AmazonS3Client(
-            new BasicAWSCredentials(options.AccessKey, options.SecretKey),
-            CreateConfig(options));
+        _s3 = new MinioClient()
+            .WithEndpoint(url.Host, url.Port)
+            .WithCredentials(options.AccessKey, options.SecretKey)
+            .WithRegion(options.Region)
+            .WithSSL(url.Scheme == "https")
+            .Build();
     }
 
     public string Bucket => _options.Bucket;
 
     /// <summary>The client this store uses, for tools and tests that need to reach the bucket directly.</summary>
-    public IAmazonS3 Client => _s3;
-
-    private static AmazonS3Config CreateConfig(S3BlobstoreOptions options) => new()
-    {
-        ServiceURL = options.ServiceUrl,
-        ForcePathStyle = true,
-        AuthenticationRegion = options.Region,
-        // Newer SDKs add CRC checksums (and aws-chunked trailers) to every request; S3-compatible servers
-        // such as s3rver do not understand them. The content is verified by its sha256 digest anyway.
-        RequestChecksumCalculation = RequestChecksumCalculation.WHEN_REQUIRED,
-        ResponseChecksumValidation = ResponseChecksumValidation.WHEN_REQUIRED,
-    };
+    public IMinioClient Client => _s3;
 
     /// <summary>Creates the bucket when it is missing. Called before the first operation; safe to call again.</summary>
     public async Task EnsureBucketAsync(CancellationToken cancellationToken)
@@ -57,13 +49,17 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         try
         {
             if (_bucketReady) return;
-            try
+            if (!await _s3.BucketExistsAsync(new BucketExistsArgs().WithBucket(_options.Bucket), cancellationToken))
             {
-                await _s3.PutBucketAsync(new PutBucketRequest { BucketName = _options.Bucket }, cancellationToken);
-            }
-            catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists")
-            {
-                // Already there: what we wanted.
+                try
+                {
+                    await _s3.MakeBucketAsync(new MakeBucketArgs().WithBucket(_options.Bucket).WithLocation(_options.Region), cancellationToken);
+                }
+                catch (MinioException)
+                {
+                    // Another process may have made it meanwhile: what we wanted.
+                    if (!await _s3.BucketExistsAsync(new BucketExistsArgs().WithBucket(_options.Bucket), cancellationToken)) throw;
+                }
             }
             _bucketReady = true;
         }
@@ -107,71 +103,13 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         await EnsureBucketAsync(cancellationToken);
         var key = BlobDigest.StorageKey(info.Digest);
         if (await ObjectExistsAsync(key, cancellationToken)) return;
-
-        if (info.Size >= _options.MultipartThresholdBytes)
-        {
-            await UploadInPartsAsync(path, key, info.Size, cancellationToken);
-            return;
-        }
-        await _s3.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            FilePath = path,
-            ContentType = "application/octet-stream",
-            // aws-chunked bodies are stored verbatim (signatures and all) by servers that do not decode them.
-            UseChunkEncoding = false,
-        }, cancellationToken);
-    }
-
-    /// <summary>
-    /// A multipart upload driven part by part rather than through TransferUtility: TransferUtility offers no
-    /// way to turn off aws-chunked encoding of its parts over plain HTTP, and S3-compatible servers such as
-    /// s3rver then store the chunk signatures as part of the object.
-    /// </summary>
-    private async Task UploadInPartsAsync(string path, string key, long size, CancellationToken cancellationToken)
-    {
-        var partSize = Math.Max(MinimumPartSize, _options.MultipartPartSizeBytes);
-        var started = await _s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            ContentType = "application/octet-stream",
-        }, cancellationToken);
-        try
-        {
-            var parts = new List<PartETag>();
-            var partNumber = 1;
-            for (long position = 0; position < size; position += partSize, partNumber++)
-            {
-                var uploaded = await _s3.UploadPartAsync(new UploadPartRequest
-                {
-                    BucketName = _options.Bucket,
-                    Key = key,
-                    UploadId = started.UploadId,
-                    PartNumber = partNumber,
-                    FilePath = path,
-                    FilePosition = position,
-                    PartSize = Math.Min(partSize, size - position),
-                    IsLastPart = position + partSize >= size,
-                    UseChunkEncoding = false,
-                }, cancellationToken);
-                parts.Add(new PartETag(partNumber, uploaded.ETag));
-            }
-            await _s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = _options.Bucket,
-                Key = key,
-                UploadId = started.UploadId,
-                PartETags = parts,
-            }, cancellationToken);
-        }
-        catch
-        {
-            // Parts of an abandoned upload cost storage until aborted.
-            await _s3.AbortMultipartUploadAsync(_options.Bucket, key, started.UploadId, CancellationToken.None);
-            throw;
-        }
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        await _s3.PutObjectAsync(new PutObjectArgs()
+            .WithBucket(_options.Bucket)
+            .WithObject(key)
+            .WithStreamData(file)
+            .WithObjectSize(info.Size)
+            .WithContentType("application/octet-stream"), cancellationToken);
     }
 
     public async Task<bool> ExistsAsync(string digest, CancellationToken cancellationToken)
@@ -185,30 +123,50 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     {
         try
         {
-            await _s3.GetObjectMetadataAsync(_options.Bucket, key, cancellationToken);
+            await _s3.StatObjectAsync(new StatObjectArgs().WithBucket(_options.Bucket).WithObject(key), cancellationToken);
             return true;
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (ObjectNotFoundException)
         {
             return false;
         }
     }
 
+    /// <summary>
+    /// Streams the object as the SDK reads it: the SDK hands the response body to a callback only, so the callback
+    /// writes into a pipe whose other end the caller reads (the download runs as the caller reads, and a failure midway
+    /// surfaces as an exception from the stream's read).
+    /// </summary>
     public async Task<Stream> OpenReadAsync(string digest, CancellationToken cancellationToken)
     {
         var key = BlobDigest.StorageKey(digest);
         await EnsureBucketAsync(cancellationToken);
-        GetObjectResponse response;
-        try
+        if (!await ObjectExistsAsync(key, cancellationToken)) throw new BlobNotFoundException(digest);
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+        var reader = pipe.Reader.AsStream();
+        _ = Task.Run(async () =>
         {
-            response = await _s3.GetObjectAsync(_options.Bucket, key, cancellationToken);
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            throw new BlobNotFoundException(digest);
-        }
-        // Streams straight from the HTTP response; disposing the stream releases the response.
-        return new ResponseOwningStream(response.ResponseStream, response);
+            try
+            {
+                await _s3.GetObjectAsync(new GetObjectArgs()
+                    .WithBucket(_options.Bucket)
+                    .WithObject(key)
+                    .WithCallbackStream(async (body, ct) =>
+                    {
+                        await body.CopyToAsync(pipe.Writer, ct);
+                    }), cancellationToken);
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (ObjectNotFoundException)
+            {
+                await pipe.Writer.CompleteAsync(new BlobNotFoundException(digest));
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+            }
+        }, CancellationToken.None);
+        return reader;
     }
 
     public async Task DownloadToFileAsync(string digest, string path, CancellationToken cancellationToken)
@@ -222,7 +180,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         var key = BlobDigest.StorageKey(digest);
         await EnsureBucketAsync(cancellationToken);
         // S3 answers a delete of a missing key with success.
-        await _s3.DeleteObjectAsync(_options.Bucket, key, cancellationToken);
+        await _s3.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_options.Bucket).WithObject(key), cancellationToken);
     }
 
     public void Dispose()

@@ -24,6 +24,14 @@ public static class PlatformBusServiceCollectionExtensions
         services.AddMassTransit(x =>
         {
             x.SetKebabCaseEndpointNameFormatter();
+            // MassTransit would report usage to its vendor over the internet: a platform's hosts need not reach it.
+            x.DisableUsageTelemetry();
+            // /readyz: the bus and its receive endpoints are connected.
+            x.ConfigureHealthCheckOptions(h =>
+            {
+                h.Name = "bus";
+                h.Tags.Add("ready");
+            });
             foreach (var role in roles) role(x);
             x.AddConfigureEndpointsCallback((_, _, endpoint) =>
             {

@@ -9,6 +9,28 @@ public sealed class CellOptions
     /// <summary>The address routers on other hosts use to reach this cell's mapped ports.</summary>
     public string Host { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// The cell's zone: a failure domain (a rack, a data centre room, a cloud availability zone). The scheduler spreads
+    /// each app's instances over zones first, then cells. Empty: the zone of every cell that names none.
+    /// </summary>
+    public string Zone { get; set; } = "";
+
+    /// <summary>
+    /// Whether a graceful stop (SIGTERM) evacuates the cell first, as Diego's rep does: it tells the scheduler, which
+    /// starts each of its instances on another cell and stops it here once the new one runs; the agent exits when it
+    /// runs nothing more or after <see cref="EvacuationTimeoutSeconds"/>. So a rolling upgrade of cells drops no request.
+    /// </summary>
+    public bool Evacuate { get; set; }
+
+    /// <summary>The longest an evacuation waits for the scheduler to move every instance away.</summary>
+    public int EvacuationTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Seconds a RUNNING instance keeps serving after its StopInstance arrives, before SIGTERM: the scheduler takes it
+    /// out of the routers' tables as it sends the stop, and this covers their reload. 0: stop at once.
+    /// </summary>
+    public double DrainSeconds { get; set; }
+
     /// <summary>Memory the scheduler may place on this cell. 0: the host's memory less 1 GiB.</summary>
     public int MemoryCapacityMb { get; set; }
 

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Platform.Contracts.Messages;
 
 namespace Platform.Cell;
@@ -22,7 +23,21 @@ public static class CellServiceCollectionExtensions
         // Before the heartbeater, so the first heartbeat already carries the exec URL.
         services.AddSingleton<Exec.CellExecHost>();
         services.AddHostedService(sp => sp.GetRequiredService<Exec.CellExecHost>());
-        services.AddHostedService<CellHeartbeater>();
+        services.AddSingleton<CellEvacuationState>();
+        services.AddSingleton<CellHeartbeater>();
+        services.AddHostedService(sp => sp.GetRequiredService<CellHeartbeater>());
+        services.AddSingleton<CellMetrics>();
+        var cell = configuration.GetSection("Cell").Get<CellOptions>() ?? new CellOptions();
+        if (cell.Evacuate)
+        {
+            services.AddHostedService<CellEvacuation>();
+            // Evacuating runs within the host's shutdown timeout: leave it room.
+            services.Configure<HostOptions>(o =>
+            {
+                var needed = TimeSpan.FromSeconds(cell.EvacuationTimeoutSeconds + cell.StopGraceSeconds + 30);
+                if (o.ShutdownTimeout < needed) o.ShutdownTimeout = needed;
+            });
+        }
         return services;
     }
 
@@ -30,7 +45,9 @@ public static class CellServiceCollectionExtensions
     public static void AddCellConsumers(this IBusRegistrationConfigurator bus, string cellId)
     {
         var queue = Queues.Cell(cellId);
-        bus.AddConsumer<StartInstanceConsumer>().Endpoint(e => e.Name = queue);
-        bus.AddConsumer<StopInstanceConsumer>().Endpoint(e => e.Name = queue);
+        // Commands are sent to the cell's queue, never published: binding the message types' exchanges to it would
+        // hand every cell whatever anyone published, and needs read access to those exchanges (see RabbitMqPermissions).
+        bus.AddConsumer<StartInstanceConsumer>().Endpoint(e => { e.Name = queue; e.ConfigureConsumeTopology = false; });
+        bus.AddConsumer<StopInstanceConsumer>().Endpoint(e => { e.Name = queue; e.ConfigureConsumeTopology = false; });
     }
 }

@@ -135,6 +135,13 @@ public sealed class InstanceManager(
 
     public int ReservedMemoryMb => _instances.Values.Sum(i => i.Start.MemoryMb);
 
+    public int ReservedDiskMb => _instances.Values.Sum(i => i.Start.DiskMb);
+
+    /// <summary>Instances starting or running here (not those being stopped).</summary>
+    public int LiveCount => _instances.Values.Count(i => !i.Stopping && i.State is InstanceState.Starting or InstanceState.Running);
+
+    public int Count => _instances.Count;
+
     /// <summary>Starts the instance in the background; a second call for the same id only reports it again.</summary>
     public async Task StartAsync(StartInstance start, CancellationToken cancellationToken)
     {
@@ -184,9 +191,11 @@ public sealed class InstanceManager(
 
     private async Task StopCoreAsync(Instance instance, StopInstance stop)
     {
-        // Routers were told to drop it; let them, and let what is in flight finish, before SIGTERM.
-        if (stop.DrainMilliseconds > 0 && instance.State == InstanceState.Running)
-            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(stop.DrainMilliseconds, 60_000)), time, CancellationToken.None);
+        // Routers were told to drop it; let them, and let what is in flight finish, before SIGTERM: as long as the
+        // scheduler asks (a deployment's drain) or this cell is set to (Cell:DrainSeconds), whichever is longer.
+        var drain = Math.Min(Math.Max(stop.DrainMilliseconds, _options.DrainSeconds * 1000), 60_000);
+        if (drain > 0 && instance.State == InstanceState.Running)
+            await Task.Delay(TimeSpan.FromMilliseconds(drain), time, CancellationToken.None);
         await instance.StartCancel.CancelAsync();
         await sandbox.DestroyAsync(ContainerId(stop.InstanceId), TimeSpan.FromSeconds(_options.StopGraceSeconds), CancellationToken.None);
         if (instance.Run is { } run) await run;

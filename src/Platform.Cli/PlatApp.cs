@@ -26,6 +26,7 @@ public static class PlatApp
             AppCommands.Delete(env),
             CatalogCommands.Buildpacks(env),
             CatalogCommands.Stacks(env),
+            CatalogCommands.Cells(env),
         };
         foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env)).Concat(EnvCommands.All(env))
                      .Concat(DeploymentCommands.All(env)).Concat(RouteCommands.All(env)).Concat(ManifestCommands.All(env)))

@@ -36,6 +36,8 @@ public static class PlatformDataServiceCollectionExtensions
         });
         services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContext());
         services.TryAddSingleton<DatabaseMigrator>();
+        // "ready": /readyz of platd (Platform.Hosting) asks every check with that tag.
+        services.AddHealthChecks().AddCheck<PostgresHealthCheck>("postgres", tags: ["ready"]);
 
         services.AddOptions<OutboxOptions>().Bind(configuration.GetSection(OutboxOptions.Section));
         if (configuration.GetSection(OutboxOptions.Section).GetValue(nameof(OutboxOptions.DispatcherEnabled), true))

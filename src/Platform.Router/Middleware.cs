@@ -121,7 +121,7 @@ internal sealed class AccessLogMiddleware(RequestDelegate next, AccessLogQueue q
             var routed = context.Features.Get<RoutedRequest>()!;
             var elapsed = time.GetElapsedTime(routed.StartedTimestamp);
             var status = context.Response.StatusCode;
-            metrics.Record(routed.Route?.Host, status, elapsed);
+            metrics.Record(routed.Route?.Host, routed.Route?.AppName, status, elapsed);
             if (routed.Route is { } route)
             {
                 var request = context.Request;

@@ -12,7 +12,7 @@ public sealed class RouterMetrics : IDisposable
 
     public RouterMetrics(AccessLogQueue accessLog)
     {
-        _requests = _meter.CreateCounter<long>("platform.router.requests", description: "Requests routed, by host and status");
+        _requests = _meter.CreateCounter<long>("platform.router.requests", description: "Requests routed, by host, app and status");
         _duration = _meter.CreateHistogram<double>("platform.router.request.duration", unit: "s", description: "Request latency through the router");
         _meter.CreateObservableCounter("platform.router.access_log.dropped", () => accessLog.Dropped,
             description: "Access lines dropped: the queue was full or shipping them failed");
@@ -20,13 +20,16 @@ public sealed class RouterMetrics : IDisposable
 
     /// <param name="host">The matched route's host; null for a request no route knows (tagged "unknown", so
     /// that random Host headers cannot grow the set of tags without bound).</param>
-    public void Record(string? host, int statusCode, TimeSpan elapsed)
+    /// <param name="app">The route's app (its name), likewise.</param>
+    public void Record(string? host, string? app, int statusCode, TimeSpan elapsed)
     {
         // Nobody listening (no exporter configured): skip building tags, which would box the status code.
         if (!_requests.Enabled && !_duration.Enabled) return;
         var hostTag = new KeyValuePair<string, object?>("host", host ?? "unknown");
-        _requests.Add(1, hostTag, new KeyValuePair<string, object?>("status", statusCode));
-        _duration.Record(elapsed.TotalSeconds, hostTag);
+        var appTag = new KeyValuePair<string, object?>("app", app ?? "unknown");
+        var statusTag = new KeyValuePair<string, object?>("status", statusCode);
+        _requests.Add(1, hostTag, appTag, statusTag);
+        _duration.Record(elapsed.TotalSeconds, hostTag, appTag, statusTag);
     }
 
     public void Dispose() => _meter.Dispose();

@@ -41,6 +41,20 @@ public sealed class RouterOptions
     /// </summary>
     public string? ApiUrl { get; set; }
 
+    /// <summary>
+    /// <see cref="ApiUrl"/> as a list: several APIs (one per control host) may be given separated by commas; the
+    /// router asks them in turn and stays with the one that last answered.
+    /// </summary>
+    public IReadOnlyList<Uri> ApiUrls =>
+        (ApiUrl ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(u => Uri.TryCreate(u, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? uri : null)
+            .OfType<Uri>().ToList();
+
+    /// <summary>Whether every comma-separated part of <see cref="ApiUrl"/> is an absolute http(s) URL (and there is one).</summary>
+    public bool ApiUrlsValid =>
+        (ApiUrl ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is { Length: > 0 } parts
+        && parts.Length == ApiUrls.Count;
+
     /// <summary>The router credential the API wants (the API's <c>Api:RouterToken</c>). Never logged.</summary>
     public string? ApiToken { get; set; }
 

@@ -23,8 +23,8 @@ public static class RouterServiceCollectionExtensions
             .Validate(o => Uri.TryCreate(o.Url, UriKind.Absolute, out var u) && u.Scheme == "http",
                 "Router:Url must be an absolute http URL, e.g. http://127.0.0.1:7080 (HTTPS is Router:TlsUrl)")
             .Validate(o => o.ResyncSeconds > 0, "Router:ResyncSeconds must be positive")
-            .Validate(o => Uri.TryCreate(o.ApiUrl, UriKind.Absolute, out var a) && a.Scheme is "http" or "https",
-                "Router:ApiUrl must be the API's absolute http(s) URL, e.g. http://10.0.0.5:7070: the router loads its route table from it")
+            .Validate(o => o.ApiUrlsValid,
+                "Router:ApiUrl must be the API's absolute http(s) URL, e.g. http://10.0.0.5:7070 (or several, comma-separated): the router loads its route table from it")
             .Validate(o => !string.IsNullOrEmpty(o.ApiToken),
                 "Router:ApiToken must be set to the API's Api:RouterToken: the router authenticates to the API with it")
             .Validate(o => o.H2cUrl is not { Length: > 0 } || (Uri.TryCreate(o.H2cUrl, UriKind.Absolute, out var h) && h.Scheme == "http"),

@@ -38,6 +38,9 @@ public sealed class CellHeartbeatHandler(
         if (cell.Heartbeat >= heartbeat.Version) return;
         cell.Heartbeat = heartbeat.Version;
         cell.Host = heartbeat.Host;
+        cell.Zone = heartbeat.Zone ?? "";
+        var startsEvacuating = heartbeat.Evacuating && !cell.Evacuating;
+        cell.Evacuating = heartbeat.Evacuating;
         cell.MemoryCapacityMb = heartbeat.MemoryCapacityMb;
         cell.DiskCapacityMb = heartbeat.DiskCapacityMb;
         cell.MaxInstances = heartbeat.MaxInstances;
@@ -77,7 +80,7 @@ public sealed class CellHeartbeatHandler(
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        if (isNew || plan.Crashed.Count > 0 || plan.Deletes.Count > 0 || plan.BecameRunning.Count > 0) trigger.Poke();
+        if (isNew || startsEvacuating || plan.Crashed.Count > 0 || plan.Deletes.Count > 0 || plan.BecameRunning.Count > 0) trigger.Poke();
     }
 }
 

@@ -1,13 +1,19 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Platform.Scheduler;
 
-/// <summary>Runs a <see cref="Converger"/> pass every Scheduler:ConvergeIntervalSeconds, or sooner when poked.</summary>
+/// <summary>
+/// While this scheduler is the active one (<see cref="SchedulerLeadership"/>), runs a <see cref="Converger"/> pass every
+/// Scheduler:ConvergeIntervalSeconds, or sooner when poked; a standby tries for leadership every LeaderPollSeconds.
+/// </summary>
 public sealed class ConvergenceLoop(
     Converger converger,
     ConvergenceTrigger trigger,
+    SchedulerLeadership leadership,
+    SchedulerMetrics metrics,
     IOptions<SchedulerOptions> options,
     ILogger<ConvergenceLoop> logger) : BackgroundService
 {
@@ -16,13 +22,21 @@ public sealed class ConvergenceLoop(
         var interval = options.Value.ConvergeInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var leading = false;
             try
             {
-                await converger.ConvergeOnceAsync(stoppingToken);
+                leading = await leadership.TryLeadAsync(stoppingToken);
+                metrics.SetLeader(leading);
+                if (leading)
+                {
+                    var started = Stopwatch.GetTimestamp();
+                    await converger.ConvergeOnceAsync(stoppingToken);
+                    await metrics.RecordPassAsync(Stopwatch.GetElapsedTime(started), stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
@@ -31,12 +45,14 @@ public sealed class ConvergenceLoop(
             }
             try
             {
-                await trigger.WaitAsync(interval, stoppingToken);
+                await trigger.WaitAsync(leading ? interval : options.Value.LeaderPoll, stoppingToken);
             }
             catch (OperationCanceledException)
             {
-                return;
+                break;
             }
         }
+        await leadership.DisposeAsync();
+        metrics.SetLeader(false);
     }
 }

@@ -75,6 +75,9 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         var plan = new ConvergencePlan();
         var loads = cells.Where(c => PlacementPolicy.IsAlive(c, now, options.CellTimeout))
             .ToDictionary(c => c.Id, c => new CellLoad(c), StringComparer.Ordinal);
+        // An evacuating cell (Cell:Evacuate, stopping gracefully) keeps what it runs until each instance is RUNNING
+        // elsewhere, and takes nothing new.
+        var evacuating = cells.Where(c => c.Evacuating && loads.ContainsKey(c.Id)).Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
 
         // Instances on lost cells: the live ones are rescheduled (their crash count travels with the index:
         // losing a cell is not the app's fault), stopping ones are done with.
@@ -126,7 +129,7 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
                                               && x.Rows.Any(r => IsLive(r) && !IsCurrent(r, app)));
             var complete = true;
             foreach (var (index, indexRows) in indexes)
-                complete &= ConvergeIndex(plan, app, index, indexRows, loads, lostCrashCounts, now, rollout, ref inFlight);
+                complete &= ConvergeIndex(plan, app, index, indexRows, loads, evacuating, lostCrashCounts, now, rollout, ref inFlight);
             plan.Rollouts.Add(new RolloutStatus(app, complete));
         }
         return plan;
@@ -142,11 +145,12 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
     /// <summary>Plans one index; true when it runs a current instance and no outdated one (its part of the rollout is done).</summary>
     private bool ConvergeIndex(
         ConvergencePlan plan, AppEntity app, int index, List<InstanceEntity> rows,
-        Dictionary<string, CellLoad> loads, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now,
+        Dictionary<string, CellLoad> loads, HashSet<string> evacuating, Dictionary<(Guid, int), int> lostCrashCounts, DateTimeOffset now,
         Rollout rollout, ref int inFlight)
     {
         var live = rows.Where(IsLive).ToList();
-        var current = live.Where(r => IsCurrent(r, app))
+        // An instance on an evacuating cell is replaced like an outdated one: it runs until its replacement does.
+        var current = live.Where(r => IsCurrent(r, app) && !evacuating.Contains(r.CellId))
             .OrderBy(r => r.State == InstanceStates.Running ? 0 : 1)
             .ThenBy(r => r.CreatedAt)
             .ThenBy(r => r.Id)
@@ -155,16 +159,22 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
         var crashed = rows.Where(r => r.State == InstanceStates.Crashed).ToList();
 
         // Recreate: the old instances go first, all at once (the downtime this strategy accepts).
+        // (Not those only on an evacuating cell: they run until their replacement does, whatever the strategy.)
+        var evacuated = outdated.Where(r => IsCurrent(r, app)).ToList();
         if (rollout.Recreate)
-            foreach (var old in outdated) plan.Stops.Add(new PlannedStop(old, "replaced (recreate)"));
+            foreach (var old in outdated.Except(evacuated)) plan.Stops.Add(new PlannedStop(old, "replaced (recreate)"));
 
         if (current.Count > 0)
         {
             var keep = current[0];
             foreach (var duplicate in current.Skip(1)) plan.Stops.Add(new PlannedStop(duplicate, "duplicate instance"));
-            // Rolling: an old instance goes once its replacement passed its health check (RUNNING).
-            if (keep.State == InstanceStates.Running && !rollout.Recreate)
-                foreach (var old in outdated) plan.Stops.Add(new PlannedStop(old, "replaced by an updated instance"));
+            // Rolling: an old instance goes once its replacement passed its health check (RUNNING); so does one
+            // on an evacuating cell.
+            if (keep.State == InstanceStates.Running)
+                foreach (var old in rollout.Recreate ? evacuated : outdated)
+                    plan.Stops.Add(new PlannedStop(old, evacuated.Contains(old)
+                        ? $"evacuated from cell {old.CellId}"
+                        : "replaced by an updated instance"));
             foreach (var row in crashed) plan.Deletes.Add(new PlannedDelete(row, "replaced"));
             // Done once it serves and nothing outdated is left (old ones stopped now are gone by the next pass).
             return keep.State == InstanceStates.Running && outdated.Count == 0;
@@ -172,7 +182,7 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
 
         // A replacement of a serving index waits for a free slot of the rollout; a missing index (new, scaled up,
         // crashed) is placed at once.
-        var replacing = outdated.Count > 0 && !rollout.Recreate;
+        var replacing = rollout.Recreate ? evacuated.Count > 0 : outdated.Count > 0;
         if (replacing && inFlight >= rollout.MaxInFlight) return false;
 
         var crashCount = lostCrashCounts.GetValueOrDefault((app.Id, index));
@@ -189,10 +199,11 @@ public sealed class ConvergencePlanner(SchedulerOptions options, PlacementPolicy
             crashCount = crashesSoFar;
         }
 
-        var cell = placement.Choose(loads.Values, app.Id, app.MemoryMb, app.DiskMb);
+        var candidates = evacuating.Count == 0 ? (IReadOnlyCollection<CellLoad>)loads.Values : loads.Values.Where(l => !evacuating.Contains(l.CellId)).ToList();
+        var cell = placement.Choose(candidates, app.Id, app.MemoryMb, app.DiskMb);
         if (cell is null)
         {
-            plan.Unplaced.Add(new Unplaced(app, index, placement.WhyUnplaced(loads.Values, app.MemoryMb, app.DiskMb)));
+            plan.Unplaced.Add(new Unplaced(app, index, placement.WhyUnplaced(candidates, app.MemoryMb, app.DiskMb)));
             return false;
         }
         cell.Add(app.Id, app.MemoryMb, app.DiskMb);

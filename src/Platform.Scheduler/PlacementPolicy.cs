@@ -33,21 +33,30 @@ public sealed class CellLoad(CellEntity cell)
 }
 
 /// <summary>
-/// Chooses the cell for a new instance: among live cells with enough free memory, disk and a free slot,
-/// the one running the fewest instances of this app (spread an app, so one lost cell takes few of its
-/// instances), then the one with the most free memory, then by id so the choice is repeatable.
+/// Chooses the cell for a new instance, as Diego's auctioneer weighs cells: among live cells with enough free memory,
+/// disk and a free slot, first the zone holding the fewest instances of this app (losing a zone takes as few of them as
+/// can be), then the cell of that zone running the fewest instances of this app (losing a cell likewise), then the best
+/// fit: the cell left with the least free memory, then disk, once the instance is on it (big holes stay for big
+/// instances), then by id so the choice is repeatable. Cells that report no zone form one zone of their own ("").
 /// </summary>
 public sealed class PlacementPolicy
 {
     public static bool IsAlive(CellEntity cell, DateTimeOffset now, TimeSpan cellTimeout) =>
         now - cell.LastHeartbeat <= cellTimeout;
 
-    public CellLoad? Choose(IEnumerable<CellLoad> cells, Guid appId, int memoryMb, int diskMb) =>
-        cells.Where(c => c.Fits(memoryMb, diskMb))
-            .OrderBy(c => c.InstancesOf(appId))
-            .ThenByDescending(c => c.FreeMemoryMb)
+    public CellLoad? Choose(IEnumerable<CellLoad> cells, Guid appId, int memoryMb, int diskMb)
+    {
+        var all = cells as IReadOnlyCollection<CellLoad> ?? cells.ToList();
+        var perZone = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var c in all) perZone[c.Cell.Zone] = perZone.GetValueOrDefault(c.Cell.Zone) + c.InstancesOf(appId);
+        return all.Where(c => c.Fits(memoryMb, diskMb))
+            .OrderBy(c => perZone[c.Cell.Zone])
+            .ThenBy(c => c.InstancesOf(appId))
+            .ThenBy(c => (long)c.FreeMemoryMb - memoryMb)
+            .ThenBy(c => (long)c.FreeDiskMb - diskMb)
             .ThenBy(c => c.CellId, StringComparer.Ordinal)
             .FirstOrDefault();
+    }
 
     /// <summary>Why <see cref="Choose"/> found nothing, in words for the app's events and logs.</summary>
     public string WhyUnplaced(IReadOnlyCollection<CellLoad> cells, int memoryMb, int diskMb)

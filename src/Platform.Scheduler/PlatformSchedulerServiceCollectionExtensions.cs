@@ -28,6 +28,10 @@ public static class PlatformSchedulerServiceCollectionExtensions
         services.AddSingleton<Converger>();
         services.AddSingleton<InstanceStateHandler>();
         services.AddSingleton<CellHeartbeatHandler>();
+        services.AddSingleton<SchedulerMetrics>();
+        var connectionString = configuration.GetConnectionString("Platform")
+            ?? throw new InvalidOperationException("the scheduler needs ConnectionStrings:Platform (its leadership is a Postgres lock)");
+        services.AddSingleton(sp => new SchedulerLeadership(connectionString, sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SchedulerLeadership>>()));
         services.AddHostedService<ConvergenceLoop>();
         return services;
     }

@@ -26,6 +26,14 @@ public sealed class SchedulerOptions
     /// <summary>Crashes of a deployment's new instances that fail it (back to the previous revision).</summary>
     public int DeploymentMaxCrashes { get; set; } = 3;
 
+    /// <summary>
+    /// How often a standby scheduler tries to become the active one (a Postgres session advisory lock that the active
+    /// scheduler holds on a connection of its own): a dead scheduler's lock goes with its connection, so another takes
+    /// over within about this long.
+    /// </summary>
+    public double LeaderPollSeconds { get; set; } = 1;
+
+    public TimeSpan LeaderPoll => TimeSpan.FromSeconds(LeaderPollSeconds);
     public TimeSpan ConvergeInterval => TimeSpan.FromSeconds(ConvergeIntervalSeconds);
     public TimeSpan CellTimeout => TimeSpan.FromSeconds(CellTimeoutSeconds);
     public TimeSpan StartGrace => TimeSpan.FromSeconds(StartGraceSeconds);
@@ -36,6 +44,7 @@ public sealed class SchedulerOptions
         if (ConvergeIntervalSeconds <= 0) throw new InvalidOperationException("Scheduler:ConvergeIntervalSeconds must be positive.");
         if (CellTimeoutSeconds <= 0) throw new InvalidOperationException("Scheduler:CellTimeoutSeconds must be positive.");
         if (StartGraceSeconds <= 0) throw new InvalidOperationException("Scheduler:StartGraceSeconds must be positive.");
+        if (LeaderPollSeconds <= 0) throw new InvalidOperationException("Scheduler:LeaderPollSeconds must be positive.");
         if (StopResendSeconds <= 0) throw new InvalidOperationException("Scheduler:StopResendSeconds must be positive.");
     }
 }

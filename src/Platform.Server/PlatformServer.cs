@@ -5,6 +5,7 @@ using Platform.Blobstore;
 using Platform.Bus;
 using Platform.Cell;
 using Platform.Data;
+using Platform.Hosting;
 using Platform.Router;
 using Platform.Sandbox;
 using Platform.Scheduler;
@@ -22,12 +23,15 @@ public static class PlatformServer
 {
     public static async Task<int> RunAsync(string[] args)
     {
+        if (args.Length > 0 && args[0] == "rabbitmq-permissions") return RabbitMqPermissionsCommand.Run(args[1..]);
         var dev = args.Contains("--dev");
         var roles = Roles.All;
         var rest = new List<string>();
+        var configFiles = new List<string>();
         for (var i = 0; i < args.Length; i++)
         {
             if (args[i] == "--dev") continue;
+            if (args[i] == "--config" && i + 1 < args.Length) { configFiles.Add(args[++i]); continue; }
             if (args[i] == "--roles" && i + 1 < args.Length) { roles = RoleParser.Parse(args[++i]); continue; }
             if (args[i] is "-h" or "--help") { Console.WriteLine(Help); return 0; }
             rest.Add(args[i]);
@@ -39,6 +43,9 @@ public static class PlatformServer
             Args = rest.ToArray(),
             ContentRootPath = AppContext.BaseDirectory,
         });
+        // A host's own settings (/etc/platform/platd.ini from deploy/install.sh, a cluster host's file): above
+        // appsettings.json, below environment variables and arguments.
+        foreach (var file in configFiles) AddConfigFile(builder.Configuration, file);
         builder.Configuration.AddEnvironmentVariables("PLATFORM_");
         if (dev) builder.Configuration.AddInMemoryCollection(DevDefaults(builder.Configuration));
         builder.Configuration.AddCommandLine(rest.ToArray());
@@ -50,6 +57,7 @@ public static class PlatformServer
         builder.WebHost.UseUrls(apiUrl);
         if (roles.HasFlag(Roles.Api) && roles.HasFlag(Roles.Router)) config.AddInMemoryCollection(InProcessRouterDefaults(config, apiUrl));
 
+        builder.AddPlatformObservability(RoleParser.Format(roles), PlatformMeters);
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
         var cellId = config["Cell:Id"] ?? new CellOptions().Id;
@@ -78,7 +86,11 @@ public static class PlatformServer
             await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(CancellationToken.None);
 
         if (roles.HasFlag(Roles.Api)) app.MapPlatformApi(); // maps /healthz too
-        else app.MapGet("/healthz", () => Results.Text("ok"));
+        foreach (var endpoint in app.MapPlatformObservability(mapHealthz: !roles.HasFlag(Roles.Api)))
+            endpoint.WithMetadata(new Platform.Api.Access.AnonymousAccess()); // what a scraper or a load balancer asks
+        // Meters whose instruments are created with their owner: make them exist before the first scrape.
+        if (roles.HasFlag(Roles.Cell)) app.Services.GetRequiredService<CellMetrics>();
+        if (roles.HasFlag(Roles.Scheduler)) app.Services.GetRequiredService<SchedulerMetrics>();
 
         logger.LogInformation("platd starting roles {Roles}{Dev}; API on {ApiUrl}", roles, dev ? " (dev)" : "", apiUrl);
         await app.RunAsync();
@@ -86,6 +98,22 @@ public static class PlatformServer
     }
 
     private const string DefaultInit = "/usr/bin/catatonit";
+
+    /// <summary>The platform's own meters, exported at /metrics by every role that has them.</summary>
+    private static readonly string[] PlatformMeters =
+    [
+        RouterMetrics.MeterName, SchedulerMetrics.MeterName, CellMetrics.MeterName,
+        StagingMetrics.MeterName, Platform.Data.Outbox.OutboxMetrics.MeterName,
+    ];
+
+    /// <summary>A settings file: JSON (*.json, nested like appsettings.json) or INI ([Section] then Key=value lines).</summary>
+    private static void AddConfigFile(ConfigurationManager configuration, string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"--config {path}: no such file", full);
+        if (full.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) configuration.AddJsonFile(full, optional: false);
+        else configuration.AddIniFile(full, optional: false);
+    }
 
     /// <summary>
     /// A router beside the API in one process loads its route table from that API, with a router credential made up
@@ -127,11 +155,12 @@ public static class PlatformServer
     private const string Help = """
         platd: the Platform server.
 
-        Usage: platd [--dev] [--roles api,scheduler,stager,cell,router] [--Section:Key=value ...]
+        Usage: platd [--dev] [--roles api,scheduler,stager,cell,router] [--config FILE] [--Section:Key=value ...]
 
           --dev       every role in one process, in-memory bus, blobs in a directory under DataDir
                       (default /var/lib/platform/dev)
           --roles R   the roles to run (default: all)
+          --config F  settings from F: INI ([Section] and Key=value lines) or JSON (*.json); may be repeated
 
         Settings (appsettings.json, PLATFORM_Section__Key environment variables, or --Section:Key=value):
           ConnectionStrings:Platform   PostgreSQL (Npgsql) connection string

@@ -34,6 +34,10 @@ public static class RoleParser
         return roles;
     }
 
+    /// <summary>"api,scheduler": the roles by name, in a fixed order.</summary>
+    public static string Format(Roles roles) => string.Join(',',
+        Enum.GetValues<Roles>().Where(r => r is not (Roles.None or Roles.All) && roles.HasFlag(r)).Select(r => r.ToString().ToLowerInvariant()));
+
     /// <summary>
     /// Roles that read or write Postgres (and so need migrations and the outbox dispatcher). Not the router (the internet
     /// edge: it loads its route table from the API) nor the cell and stager.

@@ -40,6 +40,7 @@ public sealed class Stager(
     public async Task<StagingCompleted> StageAsync(StageApp request, CancellationToken cancellationToken)
     {
         var log = new StagingLogWriter(dispatcher, request.BuildId, request.AppId, time);
+        var started = time.GetTimestamp();
         StagingCompleted completed;
         var buildpack = new StrongBox<string?>(null);
         var clock = new PhaseClock();
@@ -66,6 +67,7 @@ public sealed class Stager(
         {
             await log.CompleteAsync();
         }
+        StagingMetrics.Record(time.GetElapsedTime(started), completed.Succeeded, completed.Buildpack);
         clock.Mark("log");
         await dispatcher.DispatchAsync(completed, null, cancellationToken);
         clock.Mark("completed");

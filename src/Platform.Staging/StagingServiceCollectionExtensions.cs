@@ -50,6 +50,11 @@ public static class StagingServiceCollectionExtensions
     public static void AddStagerConsumers(this IBusRegistrationConfigurator x)
     {
         // Staging is CPU- and disk-heavy (packing, gzip): two builds at a time per stager keep a small host responsive.
-        x.AddConsumer<StageAppConsumer>(c => c.ConcurrentMessageLimit = 2).Endpoint(e => e.Name = Queues.Stage);
+        x.AddConsumer<StageAppConsumer>(c => c.ConcurrentMessageLimit = 2).Endpoint(e =>
+        {
+            e.Name = Queues.Stage;
+            // StageApp is sent to this queue, never published: no exchange of the message type is bound to it.
+            e.ConfigureConsumeTopology = false;
+        });
     }
 }

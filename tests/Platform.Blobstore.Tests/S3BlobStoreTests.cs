@@ -1,4 +1,5 @@
-using Amazon.S3.Model;
+using Minio;
+using Minio.DataModel.Args;
 using Platform.Blobstore;
 using Platform.TestSupport;
 
@@ -15,7 +16,7 @@ public sealed class S3BucketFixture : IAsyncLifetime
     {
         using var store = S3BlobStoreTests.CreateStore(Bucket);
         await S3BlobStoreTests.EmptyBucketAsync(store.Client, Bucket);
-        await store.Client.DeleteBucketAsync(Bucket);
+        await store.Client.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(Bucket));
     }
 }
 
@@ -39,40 +40,41 @@ public sealed class S3BlobStoreTests(S3BucketFixture bucket) : BlobStoreContract
         AccessKey = TestS3.AccessKey,
         SecretKey = TestS3.SecretKey,
         Region = TestS3.Region,
-        // Small enough that the 20 MB test goes through the multipart path (three 8 MiB parts).
-        MultipartThresholdBytes = 8 * 1024 * 1024,
     });
 
-    internal static async Task EmptyBucketAsync(Amazon.S3.IAmazonS3 client, string bucketName)
+    internal static async Task EmptyBucketAsync(IMinioClient client, string bucketName)
     {
-        var listing = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucketName }, Ct);
-        foreach (var o in listing.S3Objects ?? [])
-            await client.DeleteObjectAsync(bucketName, o.Key, Ct);
+        var keys = new List<string>();
+        await foreach (var o in client.ListObjectsEnumAsync(new ListObjectsArgs().WithBucket(bucketName).WithRecursive(true), Ct))
+            keys.Add(o.Key);
+        foreach (var key in keys)
+            await client.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(bucketName).WithObject(key), Ct);
     }
 
     protected override async Task<int> CountStoredBlobsAsync()
     {
-        var listing = await _store.Client.ListObjectsV2Async(
-            new ListObjectsV2Request { BucketName = bucket.Bucket, Prefix = "sha256/" }, Ct);
-        return listing.S3Objects?.Count ?? 0;
+        var count = 0;
+        await foreach (var _ in _store.Client.ListObjectsEnumAsync(
+                           new ListObjectsArgs().WithBucket(bucket.Bucket).WithPrefix("sha256/").WithRecursive(true), Ct))
+            count++;
+        return count;
     }
 
-    protected override Task TamperAsync(string digest, byte[] replacement) =>
-        _store.Client.PutObjectAsync(new PutObjectRequest
-        {
-            BucketName = bucket.Bucket,
-            Key = BlobDigest.StorageKey(digest),
-            InputStream = new MemoryStream(replacement),
-            UseChunkEncoding = false,
-        }, Ct);
+    protected override async Task TamperAsync(string digest, byte[] replacement)
+    {
+        using var body = new MemoryStream(replacement);
+        await _store.Client.PutObjectAsync(new PutObjectArgs().WithBucket(bucket.Bucket).WithObject(BlobDigest.StorageKey(digest))
+            .WithStreamData(body).WithObjectSize(replacement.Length), Ct);
+    }
 
     [Fact]
     public async Task Objects_are_keyed_sha256_slash_hex()
     {
         var info = await Store.PutAsync(new MemoryStream([4, 5, 6]), Ct);
 
-        var metadata = await _store.Client.GetObjectMetadataAsync(bucket.Bucket, "sha256/" + info.Digest[7..], Ct);
-        Assert.Equal(3, metadata.ContentLength);
+        var metadata = await _store.Client.StatObjectAsync(
+            new StatObjectArgs().WithBucket(bucket.Bucket).WithObject("sha256/" + info.Digest[7..]), Ct);
+        Assert.Equal(3, metadata.Size);
     }
 
     [Fact]
@@ -88,6 +90,6 @@ public sealed class S3BlobStoreTests(S3BucketFixture bucket) : BlobStoreContract
 
         Assert.True(await store.ExistsAsync(info.Digest, Ct));
         await store.DeleteAsync(info.Digest, Ct);
-        await store.Client.DeleteBucketAsync(fresh, Ct);
+        await store.Client.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(fresh), Ct);
     }
 }

@@ -33,6 +33,38 @@ internal static class CatalogCommands
         return command;
     }
 
+    /// <summary>`plat cells` (admins): every cell with its zone, address, capacity used, instances, state and last heartbeat.</summary>
+    public static Command Cells(CliEnvironment env)
+    {
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };
+        var command = new Command("cells", "List the cells (admins): zone, address, memory and disk used of capacity, instances, state, last heartbeat") { json };
+        command.SetRun(env, async (parse, ct) =>
+        {
+            using var api = CommandSupport.LoggedInClient(env);
+            var cells = await api.CellsAsync(ct);
+            if (parse.GetValue(json))
+            {
+                env.Out.WriteLine(JsonSerializer.Serialize(cells, AppCommands.Json));
+                return 0;
+            }
+            if (cells.Count == 0)
+            {
+                env.Out.WriteLine("No cells found (no cell has sent a heartbeat yet).");
+                return 0;
+            }
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            Table.Write(env.Out, ["id", "zone", "address", "memory", "disk", "instances", "state", "last heartbeat"],
+                cells.Select(c => (IReadOnlyList<string>)
+                [c.Id, c.Zone.Length > 0 ? c.Zone : "-", c.Host,
+                 $"{Format.Megabytes(c.MemoryUsedMb)} of {Format.Megabytes(c.MemoryCapacityMb)}",
+                 $"{Format.Megabytes(c.DiskUsedMb)} of {Format.Megabytes(c.DiskCapacityMb)}",
+                 c.MaxInstances > 0 ? $"{c.Instances}/{c.MaxInstances}" : c.Instances.ToString(inv),
+                 c.State, $"{Format.Time(c.LastHeartbeat)} ({c.SecondsSinceHeartbeat.ToString("0.0", inv)} s ago)"]));
+            return 0;
+        });
+        return command;
+    }
+
     public static Command Stacks(CliEnvironment env)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON instead of a table" };

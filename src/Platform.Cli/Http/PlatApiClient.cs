@@ -147,6 +147,7 @@ public sealed class PlatApiClient : IDisposable
     public Task<List<AppResponse>> AppsAsync(CancellationToken ct) => GetAsync<List<AppResponse>>($"{SpacePath}/apps", ct);
     public Task<List<BuildpackResponse>> BuildpacksAsync(CancellationToken ct) => GetAsync<List<BuildpackResponse>>("v1/buildpacks", ct);
     public Task<List<StackResponse>> StacksAsync(CancellationToken ct) => GetAsync<List<StackResponse>>("v1/stacks", ct);
+    public Task<List<CellResponse>> CellsAsync(CancellationToken ct) => GetAsync<List<CellResponse>>("v1/cells", ct);
     public Task<AppDetailResponse> AppAsync(string name, CancellationToken ct) => GetAsync<AppDetailResponse>(AppPath(name), ct);
 
     /// <summary>The app, or null when it does not exist.</summary>

@@ -97,6 +97,9 @@ public sealed record InstanceMetrics(
 /// history, the list was taken: an instance missing from it had ended (or not begun) by then. <paramref name="ExecUrl"/> is where the cell's
 /// exec listener answers and <paramref name="ExecToken"/> the bearer token it wants (the bus and the database are
 /// inside the platform's trust boundary: whoever can publish on the bus can already start any container).
+/// <paramref name="Zone"/> is the failure domain the cell is in (the scheduler spreads an app over zones first);
+/// <paramref name="Evacuating"/> says the cell is being stopped gracefully: nothing new goes there, and each of its
+/// instances is started elsewhere before it is stopped here.
 /// </summary>
 public sealed record CellHeartbeat(
     string CellId,
@@ -108,4 +111,6 @@ public sealed record CellHeartbeat(
     ReportVersion Version,
     DateTimeOffset Timestamp,
     string? ExecUrl = null,
-    string? ExecToken = null);
+    string? ExecToken = null,
+    string? Zone = null,
+    bool Evacuating = false);

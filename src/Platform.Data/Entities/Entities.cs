@@ -300,7 +300,12 @@ public static class InstanceStates
 public sealed class CellEntity
 {
     public required string Id { get; set; }
+    /// <summary>The cell's address (Cell:Host): routers on other hosts reach its instances there at their mapped ports.</summary>
     public required string Host { get; set; }
+    /// <summary>The cell's zone (Cell:Zone), a failure domain: an app's instances are spread over zones first.</summary>
+    public string Zone { get; set; } = "";
+    /// <summary>The cell is stopping gracefully (Cell:Evacuate): nothing new is placed there and its instances move first.</summary>
+    public bool Evacuating { get; set; }
     public int MemoryCapacityMb { get; set; }
     public int DiskCapacityMb { get; set; }
     public int MaxInstances { get; set; }

@@ -154,6 +154,9 @@ namespace Platform.Data.Migrations
                     b.Property<int>("DiskCapacityMb")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("Evacuating")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("ExecToken")
                         .HasColumnType("text");
 
@@ -178,6 +181,10 @@ namespace Platform.Data.Migrations
 
                     b.Property<int>("MemoryCapacityMb")
                         .HasColumnType("integer");
+
+                    b.Property<string>("Zone")
+                        .IsRequired()
+                        .HasColumnType("text");
 
                     b.HasKey("Id");
 

@@ -96,6 +96,7 @@ public sealed class OutboxDispatcher(
                 FOR UPDATE SKIP LOCKED
                 """)
             .ToListAsync(cancellationToken);
+        OutboxMetrics.Oldest(batch.Count == 0 ? TimeSpan.Zero : now - batch[0].CreatedAt);
         if (batch.Count == 0) return BatchResult.Empty;
 
         var dispatched = 0;
@@ -109,6 +110,7 @@ public sealed class OutboxDispatcher(
                 await bus.DispatchAsync(body, message.Queue, cancellationToken);
                 db.OutboxMessages.Remove(message);
                 dispatched++;
+                OutboxMetrics.Dispatched(time.GetUtcNow() - message.CreatedAt);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -116,6 +118,7 @@ public sealed class OutboxDispatcher(
             }
             catch (Exception ex)
             {
+                OutboxMetrics.Failed();
                 message.Attempts++;
                 message.LastError = ex.Message.Length > 2000 ? ex.Message[..2000] : ex.Message;
                 message.NextAttemptAt = now + _options.RetryDelay(message.Attempts);

@@ -64,6 +64,13 @@ public sealed partial class Networker
     public string InputChain => $"{_chainPrefix}-INPUT";
     public EgressPolicy Egress => _egress;
 
+    /// <summary>
+    /// Whether this process's network namespace has the interface. Not /sys/class/net: sysfs shows the namespace of
+    /// whoever mounted it, so a cell agent started in a namespace of its own (a host of ./deploy/cluster.sh, entered
+    /// with nsenter --net) would see the machine's interfaces there; /proc/sys/net is always the reader's namespace.
+    /// </summary>
+    internal static bool InterfaceExists(string name) => Directory.Exists($"/proc/sys/net/ipv4/conf/{name}");
+
     public static string NamespaceNameFor(string id) => $"plat-{id}";
     public static string NamespacePathFor(string id) => Path.Combine(NetnsDirectory, NamespaceNameFor(id));
     private string VethName(uint offset) => $"{_options.Bridge}v{offset:x}";
@@ -82,7 +89,7 @@ public sealed partial class Networker
             if (_hostReady) return;
             var bridge = _options.Bridge;
             var batch = new StringBuilder();
-            if (!Directory.Exists($"/sys/class/net/{bridge}")) batch.AppendLine($"link add {bridge} type bridge");
+            if (!InterfaceExists(bridge)) batch.AppendLine($"link add {bridge} type bridge");
             batch.AppendLine($"addr replace {_subnet.Gateway}/{_subnet.PrefixLength} dev {bridge}");
             batch.AppendLine($"link set {bridge} up");
             await HostCommand.RunCheckedAsync("ip", ["-batch", "-"], batch.ToString(), cancellationToken);
@@ -206,7 +213,7 @@ public sealed partial class Networker
     private async Task CreateDevicesAsync(ContainerNetwork network, CancellationToken cancellationToken)
     {
         var (ns, veth, ip) = (network.NamespaceName, network.HostVeth, network.IpAddress);
-        if (File.Exists(network.NamespacePath) || Directory.Exists($"/sys/class/net/{veth}"))
+        if (File.Exists(network.NamespacePath) || InterfaceExists(veth))
             await RemoveDevicesAsync(ns, veth, cancellationToken); // left over from a crash, or not yet freed by the kernel
 
         await HostCommand.RunCheckedAsync("ip", ["-batch", "-"],
@@ -324,11 +331,11 @@ public sealed partial class Networker
     {
         var batch = new StringBuilder();
         // Deleting the host end removes the pair at once; a namespace's devices go only when the kernel gets to it.
-        if (veth is not null && Directory.Exists($"/sys/class/net/{veth}")) batch.AppendLine($"link del {veth}");
+        if (veth is not null && InterfaceExists(veth)) batch.AppendLine($"link del {veth}");
         if (File.Exists(Path.Combine(NetnsDirectory, ns))) batch.AppendLine($"netns del {ns}");
         if (batch.Length == 0) return;
         var result = await HostCommand.RunAsync("ip", ["-force", "-batch", "-"], batch.ToString(), cancellationToken);
-        if ((veth is not null && Directory.Exists($"/sys/class/net/{veth}")) || File.Exists(Path.Combine(NetnsDirectory, ns)))
+        if ((veth is not null && InterfaceExists(veth)) || File.Exists(Path.Combine(NetnsDirectory, ns)))
             throw new SandboxException($"removing network namespace {ns} / veth {veth} failed: {result.StandardError.Trim()}");
     }
 
@@ -392,7 +399,7 @@ public sealed partial class Networker
                 script.AppendLine("COMMIT");
             }
             await HostCommand.RunCheckedAsync("iptables-restore", ["-w", "--noflush"], script.ToString(), cancellationToken);
-            if (Directory.Exists($"/sys/class/net/{_options.Bridge}"))
+            if (InterfaceExists(_options.Bridge))
                 await HostCommand.RunCheckedAsync("ip", ["link", "del", _options.Bridge], null, cancellationToken);
             _hostReady = false;
         }
