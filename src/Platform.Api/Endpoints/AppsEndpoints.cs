@@ -37,26 +37,8 @@ public static class AppsEndpoints
         return space;
     }
 
-    private static async Task<IResult> ListAsync(RequestScope scope, PlatformDbContext db, CancellationToken ct)
-    {
-        var spaceId = scope.Space.Space.Id;
-        var apps = await db.Apps.AsNoTracking().Where(a => a.SpaceId == spaceId).OrderBy(a => a.Name).ToListAsync(ct);
-        var ids = apps.Select(a => a.Id).ToList();
-        var routes = (await db.Routes.AsNoTracking().Where(r => ids.Contains(r.AppId)).ToListAsync(ct))
-            .ToLookup(r => r.AppId, r => r.Host + r.Path);
-        var running = await db.Instances.Where(i => ids.Contains(i.AppId) && i.State == InstanceStates.Running)
-            .GroupBy(i => i.AppId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var dropletIds = apps.Where(a => a.CurrentDropletId != null).Select(a => a.CurrentDropletId!.Value).ToList();
-        var buildpacks = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Buildpack, ct);
-        var uploads = await db.Packages.Where(p => ids.Contains(p.AppId)).GroupBy(p => p.AppId)
-            .Select(g => new { g.Key, Last = g.Max(p => p.CreatedAt) }).ToDictionaryAsync(x => x.Key, x => x.Last, ct);
-        return Results.Ok(apps.Select(a => Mapping.ToResponse(
-            a,
-            routes[a.Id].Order(StringComparer.Ordinal).ToList(),
-            running.GetValueOrDefault(a.Id),
-            a.CurrentDropletId is { } d ? buildpacks.GetValueOrDefault(d) : null,
-            uploads.TryGetValue(a.Id, out var last) ? last : null)).ToList());
-    }
+    private static async Task<IResult> ListAsync(RequestScope scope, PlatformDbContext db, CancellationToken ct) =>
+        Results.Ok(await AppViews.ListAsync(db, scope.Space.Space.Id, ct));
 
     private static async Task<IResult> CreateAsync(
         HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,
@@ -119,16 +101,10 @@ public static class AppsEndpoints
         return Results.Created($"/v1/spaces/{space.Id}/apps/{name}", Mapping.ToResponse(app, [host], 0, null, null));
     }
 
-    private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
-    {
-        var app = await Apps.FindAsync(db, scope, name, ct, tracking: false);
-        if (app is null) return ApiProblems.AppNotFound(name);
-        var instances = await db.Instances.AsNoTracking()
-            .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
-            .OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync(ct);
-        return Results.Ok(new AppDetailResponse(
-            await Mapping.ToResponseAsync(db, app, ct), instances.Select(i => Mapping.ToResponse(i, time.GetUtcNow())).ToList()));
-    }
+    private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct) =>
+        await AppViews.DetailAsync(db, scope.Space.Space.Id, name, time.GetUtcNow(), ct) is { } detail
+            ? Results.Ok(detail)
+            : ApiProblems.AppNotFound(name);
 
     private static async Task<IResult> UpdateAsync(
         string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, QuotaPolicy quotas,

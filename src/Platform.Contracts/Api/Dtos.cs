@@ -55,7 +55,9 @@ public sealed record InstanceResponse(
     long? UptimeSeconds = null,
     DateTimeOffset? MetricsAt = null);
 
-public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails);
+/// <summary>An app with its instances; <see cref="StartCommand"/> and <see cref="DropletDigest"/> are its current droplet's (null before staging).</summary>
+public sealed record AppDetailResponse(
+    AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, string? StartCommand = null, string? DropletDigest = null);
 
 public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
 
