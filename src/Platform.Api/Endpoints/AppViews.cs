@@ -45,7 +45,8 @@ internal static class AppViews
             await Mapping.ToResponseAsync(db, app, ct),
             instances.Select(i => Mapping.ToResponse(i, now)).ToList(),
             droplet?.StartCommand,
-            droplet is null ? null : DropletDigest(droplet.Layers.Select(l => l.Digest)));
+            droplet is null ? null : DropletDigest(droplet.Layers.Select(l => l.Digest)),
+            droplet?.Layers.Select(l => l.Name).FirstOrDefault(n => n.StartsWith("stack:", StringComparison.Ordinal))?["stack:".Length..]);
     }
 
     /// <summary>One digest for the whole droplet: sha256 over its layer digests in order (equal layers, equal droplet).</summary>

@@ -55,9 +55,12 @@ public sealed record InstanceResponse(
     long? UptimeSeconds = null,
     DateTimeOffset? MetricsAt = null);
 
-/// <summary>An app with its instances; <see cref="StartCommand"/> and <see cref="DropletDigest"/> are its current droplet's (null before staging).</summary>
+/// <summary>
+/// An app with its instances; <see cref="StartCommand"/>, <see cref="DropletDigest"/> (sha256 over its layer digests)
+/// and <see cref="Stack"/> are its current droplet's (null before staging).
+/// </summary>
 public sealed record AppDetailResponse(
-    AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, string? StartCommand = null, string? DropletDigest = null);
+    AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, string? StartCommand = null, string? DropletDigest = null, string? Stack = null);
 
 public sealed record PackageResponse(Guid Id, Guid AppId, string Digest, long SizeBytes, DateTimeOffset CreatedAt);
 
