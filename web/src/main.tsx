@@ -4,7 +4,7 @@ import { MutationCache, QueryCache, QueryClient, QueryClientProvider } from "@ta
 import { BrowserRouter } from "react-router";
 import { ApiError } from "./api/client";
 import { App } from "./App";
-import { sessionEnded } from "./session/session";
+import { SessionProvider, sessionEnded } from "./session/session";
 import "./styles.css";
 
 const onError = (error: unknown) => {
@@ -27,9 +27,11 @@ const client: QueryClient = new QueryClient({
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
     <QueryClientProvider client={client}>
-      <BrowserRouter>
-        <App />
-      </BrowserRouter>
+      <SessionProvider>
+        <BrowserRouter>
+          <App />
+        </BrowserRouter>
+      </SessionProvider>
     </QueryClientProvider>
   </StrictMode>,
 );
