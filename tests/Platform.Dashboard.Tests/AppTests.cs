@@ -30,6 +30,7 @@ public sealed class AppTests(DashboardFixture fixture)
         var link = page.GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
         await Expect(link).ToBeVisibleAsync();
         await Expect(page.Locator($"tr[data-app='{name}']")).ToContainTextAsync("stopped");
+        await fixture.ScreenshotAsync(page, "apps");
 
         // Filter by name, sort by a column.
         await page.GetByLabel("Filter by name").FillAsync(name);
@@ -52,11 +53,11 @@ public sealed class AppTests(DashboardFixture fixture)
         (await fixture.Api.PostAsJsonAsync($"/v1/spaces/{Space}/apps/site/scale", new { instances = 1 })).EnsureSuccessStatusCode();
         var page = await fixture.LoggedInPageAsync();
         await page.GotoAsync(fixture.AppUrl("site"));
-        var running = page.GetByRole(AriaRole.Table, new() { Name = "Instances" }).Locator("tr[data-state='RUNNING']");
+        var running = page.GetByRole(AriaRole.Table, new() { Name = "Instance details" }).Locator("tr[data-state='RUNNING']");
         await Expect(running).ToHaveCountAsync(1, new() { Timeout = 60_000 });
 
         await page.GetByLabel("Instances").FillAsync("3");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Scale" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Scale", Exact = true }).ClickAsync();
         await Expect(running).ToHaveCountAsync(3, new() { Timeout = 90_000 });
         await Expect(page.GetByTestId("app-state")).ToHaveTextAsync("running");
         await fixture.ScreenshotAsync(page, "app");
@@ -77,14 +78,14 @@ public sealed class AppTests(DashboardFixture fixture)
         var state = page.GetByTestId("app-state");
         await Expect(state).ToHaveTextAsync("running", new() { Timeout = 60_000 });
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Stop" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop", Exact = true }).ClickAsync();
         await Expect(state).ToHaveTextAsync("stopped");
         await Expect(page.GetByText("No instances: the app is stopped.")).ToBeVisibleAsync(new() { Timeout = 60_000 });
         Assert.Equal("STOPPED", (await fixture.FindAppAsync("site"))!.App.State);
 
-        await page.GetByRole(AriaRole.Button, new() { Name = "Start" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start", Exact = true }).ClickAsync();
         await Expect(state).ToHaveTextAsync("running", new() { Timeout = 60_000 });
-        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Instances" }).Locator("tr[data-state='RUNNING']")).ToHaveCountAsync(1);
+        await Expect(page.GetByRole(AriaRole.Table, new() { Name = "Instance details" }).Locator("tr[data-state='RUNNING']")).ToHaveCountAsync(1);
 
         // The timeline says who did it.
         await page.GetByRole(AriaRole.Link, new() { Name = "Events" }).ClickAsync();

@@ -89,8 +89,29 @@ public sealed class DashboardFixture : IAsyncLifetime
     {
         var detail = await FindAppAsync(SiteApp);
         if (detail is { App.State: "STARTED" } && detail.App.RunningInstances >= 1) return;
-        var push = await Platd.PlatAsync(["push", SiteApp, "-p", SiteDir, "-m", "64M", "-k", "256M"]);
+        var push = await Platd.PlatAsync(["push", SiteApp, "-p", SiteWithMarkupDir(), "-m", "64M", "-k", "256M"]);
         if (push.ExitCode != 0) throw new InvalidOperationException($"push failed: {push}\nplatd log:\n{Platd.Log}");
+    }
+
+    /// <summary>
+    /// The end-to-end tests' static site plus cgi-bin/markup, which writes a line with markup in it to the app's
+    /// stderr (its log), as any app may.
+    /// </summary>
+    private static string SiteWithMarkupDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "dashboard-site-" + Guid.NewGuid().ToString("N")[..8]);
+        foreach (var file in Directory.GetFiles(SiteDir, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(dir, Path.GetRelativePath(SiteDir, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+            File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+        }
+        var markup = Path.Combine(dir, "cgi-bin", "markup");
+        File.WriteAllText(markup, "#!/bin/sh\necho '<script>alert(1)</script>' >&2\necho 'Content-Type: text/plain'\necho\necho ok\n");
+        File.SetUnixFileMode(markup, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute |
+            UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        return dir;
     }
 
     public async Task<AppDetailResponse?> FindAppAsync(string name)

@@ -151,11 +151,11 @@ function Instances({ detail }: { detail: AppDetailResponse }) {
   const rows = detail.instanceDetails;
   return (
     <section className="card" aria-labelledby="instances-title">
-      <h2 id="instances-title">Instances</h2>
+      <h2 id="instances-title">Instance details</h2>
       {rows.length === 0 ? (
         <p>No instances{detail.app.state === "STARTED" ? " yet" : ": the app is stopped"}.</p>
       ) : (
-        <table className="grid" aria-label="Instances">
+        <table className="grid" aria-labelledby="instances-title">
           <thead>
             <tr>
               <th scope="col">Index</th><th scope="col">State</th><th scope="col">Since</th><th scope="col">CPU</th>
