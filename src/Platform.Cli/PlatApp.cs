@@ -26,6 +26,7 @@ public static class PlatApp
             AppCommands.Delete(env),
             CatalogCommands.Buildpacks(env),
             CatalogCommands.Stacks(env),
+            CellsCommand.Create(env),
         };
         foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env)).Concat(EnvCommands.All(env))) root.Subcommands.Add(command);
         return root;
