@@ -22,6 +22,7 @@ public sealed class RouterFixture : IAsyncLifetime
     public RouteTableLoader Loader { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public string RouterUrl { get; private set; } = "";
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>Settings a subclass-free fixture can't vary; tests that need others build their own with <see cref="StartRouterAsync"/>.</summary>
     public static Dictionary<string, string?> DefaultSettings => new()
