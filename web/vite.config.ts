@@ -11,7 +11,7 @@ export default defineConfig({
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
     sourcemap: false,
-    chunkSizeWarningLimit: 400,
+    chunkSizeWarningLimit: 600,
   },
   server: {
     proxy: { "/v1": { target: "http://127.0.0.1:7070", changeOrigin: false } },
