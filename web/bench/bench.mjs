@@ -73,15 +73,21 @@ try {
   //    page fetching and parsing GET .../apps (the data alone) in the same browser.
   const renders = [];
   const fetches = [];
+  const marks = [];
+  page.on("response", (r) => { if (r.url().includes("/v1/")) marks.push(`${r.url().replace(api, "")} ${r.status()} @${Date.now()}`); });
   for (let run = 0; run < 5; run++) {
+    marks.length = 0;
+    const t0 = Date.now();
     await page.goto(`${api}/spaces/${space}/apps`);
     await page.waitForFunction(() => document.querySelectorAll("tbody tr").length === 1000, null, { timeout: 60000, polling: "raf" });
     renders.push(await page.evaluate(() => performance.now()));
+    if (process.env.BENCH_VERBOSE) console.error(`run ${run}: ${Date.now() - t0} ms`, marks.map((m) => m.replace(/@(\d+)/, (_, t) => `+${t - t0}ms`)));
     fetches.push(await page.evaluate(async (url) => { const t = performance.now(); await (await fetch(url)).json(); return performance.now() - t; }, `/v1/spaces/${space}/apps`));
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   row("Apps screen, 1,000 apps: load to 1,000 rows", `${median(renders).toFixed(0)} ms`, `GET apps + JSON ${median(fetches).toFixed(0)} ms`, (median(renders) / median(fetches)).toFixed(1));
 
+  if (process.env.BENCH_ONLY === "apps") throw new Error("BENCH_ONLY=apps: stopping here");
   // 3. Logs: 1,000 lines/s for 30 s written into the log store (100 rows every 100 ms), the Logs screen open.
   const appId = JSON.parse(psql(`SELECT row_to_json(a) FROM (SELECT "Id" FROM apps WHERE "Name"='app-0000') a`, dbName)).Id;
   await page.goto(`${api}/spaces/${space}/apps/app-0000/logs`);
@@ -93,14 +99,21 @@ try {
   // Responsiveness: the longest gap between animation frames while the lines pour in.
   await page.evaluate(() => { window.__gaps = []; let last = performance.now(); const tick = (t) => { window.__gaps.push(t - last); last = t; if (!window.__stop) requestAnimationFrame(tick); }; requestAnimationFrame(tick); });
   const total = 30000;
+  // One psql session takes a statement of 100 rows every 100 ms (what cells' and routers' batches look like).
+  const feeder = spawn("psql", ["-h", pgArgs.Host, "-p", pgArgs.Port, "-U", pgArgs.Username, "-d", dbName, "-q"],
+    { env: { ...process.env, PGPASSWORD: pgArgs.Password }, stdio: ["pipe", "ignore", "inherit"] });
+  const heapSamples = [];
+  const sampler = setInterval(() => { void heap().then((h) => heapSamples.push(h)); }, 10_000);
   const started = Date.now();
-  const heapDuring = [];
   for (let batch = 0; batch < total / 100; batch++) {
-    psql(`INSERT INTO log_lines ("AppId","Timestamp","Source","SourceIndex","Stream","Text") SELECT '${appId}', now(), 'APP/PROC/WEB', 0, 'OUT', 'bench line ' || g FROM generate_series(${batch * 100 + 1}, ${batch * 100 + 100}) g`, dbName);
-    if (batch % 100 === 99) heapDuring.push(await heap());
+    feeder.stdin.write(`INSERT INTO log_lines ("AppId","Timestamp","Source","SourceIndex","Stream","Text") SELECT '${appId}', now(), 'APP/PROC/WEB', 0, 'OUT', 'bench line ' || g FROM generate_series(${batch * 100 + 1}, ${batch * 100 + 100}) g;\n`);
     const wait = started + (batch + 1) * 100 - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
+  feeder.stdin.end();
+  await new Promise((r) => feeder.once("exit", r));
+  clearInterval(sampler);
+  const heapDuring = heapSamples;
   const fed = (Date.now() - started) / 1000;
   await page.waitForFunction((n) => Number(document.querySelector("[aria-label='Logs']")?.getAttribute("data-received")) >= n, total, { timeout: 60000 });
   const caughtUp = (Date.now() - started) / 1000;

@@ -1,17 +1,21 @@
+import { lazy } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router";
 import { AppsPage } from "./apps/AppsPage";
 import { AppLayout } from "./app/AppLayout";
 import { AppSummaryPage } from "./app/AppSummaryPage";
-import { CellsPage } from "./cells/CellsPage";
 import { Shell } from "./common/Shell";
 import { SpaceHome } from "./common/SpaceHome";
-import { EnvPage } from "./env/EnvPage";
-import { EventsPage } from "./events/EventsPage";
-import { LogsPage } from "./logs/LogsPage";
-import { MetricsPage } from "./metrics/MetricsPage";
-import { PushPage } from "./push/PushPage";
 import { LoginPage } from "./session/LoginPage";
 import { useSession } from "./session/session";
+
+// Screens past the first are loaded when first opened: the Apps screen's script stays small (uPlot is the Metrics
+// screen's alone).
+const CellsPage = lazy(() => import("./cells/CellsPage").then((m) => ({ default: m.CellsPage })));
+const EnvPage = lazy(() => import("./env/EnvPage").then((m) => ({ default: m.EnvPage })));
+const EventsPage = lazy(() => import("./events/EventsPage").then((m) => ({ default: m.EventsPage })));
+const LogsPage = lazy(() => import("./logs/LogsPage").then((m) => ({ default: m.LogsPage })));
+const MetricsPage = lazy(() => import("./metrics/MetricsPage").then((m) => ({ default: m.MetricsPage })));
+const PushPage = lazy(() => import("./push/PushPage").then((m) => ({ default: m.PushPage })));
 
 /** Every screen has its own URL, so a link can be shared. */
 export function App() {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Api.Endpoints;
@@ -17,13 +18,16 @@ public sealed class LiveFeeds
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public LiveFeeds(IServiceScopeFactory scopes, IOptions<ApiOptions> options, TimeProvider time, ILoggerFactory loggers)
+    public LiveFeeds(IServiceScopeFactory scopes, IOptions<ApiOptions> options, TimeProvider time, ILoggerFactory loggers,
+        IHostApplicationLifetime lifetime)
     {
+        // Polls end when the server stops, whoever still watches.
+        var stopping = lifetime.ApplicationStopping;
         var interval = TimeSpan.FromMilliseconds(Math.Max(50, options.Value.LiveIntervalMilliseconds));
         var logger = loggers.CreateLogger<LiveFeeds>();
         Apps = new SharedPoller<Guid, List<AppResponse>>(
             (sp, space, ct) => AppViews.ListAsync(sp.GetRequiredService<PlatformDbContext>(), space, ct),
-            Print, interval, scopes, time, logger);
+            Print, interval, scopes, time, logger, stopping);
         App = new SharedPoller<(Guid Space, string Name), AppLiveState>(
             async (sp, key, ct) =>
             {
@@ -35,11 +39,11 @@ public sealed class LiveFeeds
             },
             // Uptime grows every second by itself: the page counts it; only real changes are pushed.
             s => Print(s with { Detail = s.Detail is null ? null : WithoutUptime(s.Detail) }),
-            interval, scopes, time, logger);
+            interval, scopes, time, logger, stopping);
         Cells = new SharedPoller<string, List<CellResponse>>(
             (sp, _, ct) => CellsEndpoints.ReadAsync(sp.GetRequiredService<PlatformDbContext>(), options.Value, time.GetUtcNow(), ct),
             cells => Print(cells.Select(c => c with { SecondsSinceHeartbeat = 0 }).ToList()),
-            interval, scopes, time, logger);
+            interval, scopes, time, logger, stopping);
     }
 
     public SharedPoller<Guid, List<AppResponse>> Apps { get; }

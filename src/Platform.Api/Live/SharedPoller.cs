@@ -22,7 +22,8 @@ public sealed class SharedPoller<TKey, TValue>(
     TimeSpan interval,
     IServiceScopeFactory scopes,
     TimeProvider time,
-    ILogger logger) where TKey : notnull
+    ILogger logger,
+    CancellationToken shutdown) where TKey : notnull
 {
     private sealed class Entry
     {
@@ -31,13 +32,21 @@ public sealed class SharedPoller<TKey, TValue>(
         public TValue? Latest;
         public string? Fingerprint;
         public TaskCompletionSource Changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public CancellationTokenSource Stop = new();
+        public required CancellationTokenSource Stop;
+        /// <summary>When the last watcher left (null while watched).</summary>
+        public long? IdleSince;
     }
+
+    /// <summary>
+    /// How long a value stays read after its last watcher left: a page reload or a step back to the list reconnects
+    /// within it and gets the current value at once, not after a fresh read.
+    /// </summary>
+    private TimeSpan Linger => interval * 10 < TimeSpan.FromSeconds(5) ? TimeSpan.FromSeconds(5) : interval * 10;
 
     private readonly Dictionary<TKey, Entry> _entries = new();
     private readonly Lock _lock = new();
 
-    /// <summary>Keys read right now (for tests and diagnostics).</summary>
+    /// <summary>Keys read right now, watched or lingering (for tests and diagnostics).</summary>
     public int Watched { get { lock (_lock) return _entries.Count; } }
 
     /// <summary>The value now, then each time it changes, until <paramref name="ct"/> ends.</summary>
@@ -48,11 +57,12 @@ public sealed class SharedPoller<TKey, TValue>(
         {
             if (!_entries.TryGetValue(key, out entry!))
             {
-                entry = new Entry();
+                entry = new Entry { Stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown) };
                 _entries[key] = entry;
                 _ = RunAsync(key, entry);
             }
             entry.Watchers++;
+            entry.IdleSince = null;
         }
         try
         {
@@ -91,11 +101,7 @@ public sealed class SharedPoller<TKey, TValue>(
         {
             lock (_lock)
             {
-                if (--entry.Watchers == 0)
-                {
-                    _entries.Remove(key);
-                    entry.Stop.Cancel();
-                }
+                if (--entry.Watchers == 0) entry.IdleSince = time.GetTimestamp();
             }
         }
     }
@@ -108,6 +114,14 @@ public sealed class SharedPoller<TKey, TValue>(
             using var timer = new PeriodicTimer(interval, time);
             do
             {
+                lock (_lock)
+                {
+                    if (entry.IdleSince is { } idle && time.GetElapsedTime(idle) > Linger)
+                    {
+                        _entries.Remove(key);
+                        return;
+                    }
+                }
                 try
                 {
                     await using var scope = scopes.CreateAsyncScope();

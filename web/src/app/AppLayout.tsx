@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { Suspense, useState } from "react";
 import { NavLink, Outlet, useParams } from "react-router";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { AppDetailResponse } from "../api/types";
@@ -59,7 +59,9 @@ export function AppLayout() {
       {removed && <p className="error" role="alert">This app was deleted.</p>}
       {detail.error && !detail.data ? <ErrorBox error={detail.error} action={`see app ${name}`} /> : null}
       {streamError && detail.data ? <ErrorBox error={streamError} /> : null}
-      <Outlet context={context} />
+      <Suspense fallback={<p role="status">Loading…</p>}>
+        <Outlet context={context} />
+      </Suspense>
     </section>
   );
 }
