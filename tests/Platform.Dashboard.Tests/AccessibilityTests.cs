@@ -55,6 +55,7 @@ public sealed class AccessibilityTests(DashboardFixture fixture)
     private static async Task AssertAccessibleAsync(IPage page, string what)
     {
         var result = await page.RunAxe(Wcag);
+        Assert.NotEmpty(result.Passes); // axe ran its rules on the page
         var problems = result.Violations.Select(v =>
             $"{v.Id} ({v.Impact}): {v.Help} at {string.Join(", ", v.Nodes.Take(3).Select(n => n.Target?.ToString()))}").ToList();
         Assert.True(problems.Count == 0, $"{what}:\n" + string.Join("\n", problems));
