@@ -32,6 +32,7 @@ ensure_packages
 ensure_postgres platform-dev "$PG_PORT"
 ensure_stack_rootfs
 
+ensure_web
 log "building platd and plat"
 dotnet publish "$REPO/src/Platform.Server" -c Release -o "$DEV_DIR/bin/platd" -nologo -v q -clp:ErrorsOnly
 dotnet publish "$REPO/src/Platform.Cli" -c Release -o "$DEV_DIR/bin/plat" -nologo -v q -clp:ErrorsOnly
@@ -68,6 +69,7 @@ PLAT_PASSWORD="$ADMIN_PASSWORD" plat login -a "$API_URL" -u admin >/dev/null
 cat <<EOT
 
 Platform is running.
+  Dashboard: $API_URL/     (log in as admin; the password is in $DEV_DIR/bootstrap-admin.json)
   API:     $API_URL        (logged in as admin: plat target)
   Router:  $ROUTER_URL     (apps at NAME.apps.localhost)
   Logs:    $DEV_DIR/platd.log

@@ -11,7 +11,7 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # Debian packages the platform and its tests use; installed only when a command is missing.
 DEBIAN_PACKAGES=(crun runc conmon catatonit tini debootstrap postgresql rabbitmq-server iproute2 iptables wrk
   nftables nginx curl zip unzip kmod procps psmisc busybox-static e2fsprogs gcc libc6-dev
-  openjdk-17-jdk-headless libservlet-api-java libjakarta-servlet-api-java)
+  openjdk-17-jdk-headless libservlet-api-java libjakarta-servlet-api-java chromium)
 
 ensure_packages() {
   local missing=()
@@ -96,7 +96,16 @@ ensure_stack_rootfs() {
   STACK_ROOTFS=$dir
 }
 
+# The dashboard (web/): npm ci from package-lock.json, then the production build into web/dist, which platd serves.
+# Runs before the .NET build: platd's build copies web/dist beside itself.
+ensure_web() {
+  command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm" >&2; exit 1; }
+  log "building the dashboard (web/)"
+  (cd "$REPO/web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null)
+}
+
 ensure_build() {
+  ensure_web
   log "building the solution"
   dotnet build "$REPO/Platform.sln" -c "${CONFIGURATION:-Debug}" -nologo -v q -clp:ErrorsOnly
 }

@@ -11,13 +11,20 @@ ensure_build
 
 log "running the tests"
 out=$(mktemp)
-# Test projects run one after another: several of them create network bridges, netns and cgroups.
+web_json=$(mktemp)
 set +e
-dotnet test "$REPO/Platform.sln" --no-build -m:1 "$@" 2>&1 | tee "$out"
+# The dashboard's component tests (vitest), then the .NET tests (the browser tests among them drive Chromium).
+(cd "$REPO/web" && npx vitest run --reporter=default --reporter=json --outputFile="$web_json") 2>&1 | tee -a "$out"
+web_status=${PIPESTATUS[0]}
+# Test projects run one after another: several of them create network bridges, netns and cgroups.
+dotnet test "$REPO/Platform.sln" --no-build -m:1 "$@" 2>&1 | tee -a "$out"
 status=${PIPESTATUS[0]}
 set -e
-# dotnet test prints one "Passed!/Failed!  - Failed: F, Passed: P, ..." line per test assembly.
-grep -E '(Passed|Failed)! +- Failed: ' "$out" | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\1 \2 \3/' |
-  awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}'
-rm -f "$out"
+[ "$web_status" -eq 0 ] || status=$web_status
+# dotnet test prints one "Passed!/Failed!  - Failed: F, Passed: P, ..." line per test assembly; vitest's JSON has its counts.
+{
+  grep -E '(Passed|Failed)! +- Failed: ' "$out" | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\1 \2 \3/'
+  node -e 'const r=require(process.argv[1]); console.log(r.numFailedTests, r.numPassedTests, r.numPendingTests + r.numTodoTests)' "$web_json" 2>/dev/null || echo "1 0 0"
+} | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}'
+rm -f "$out" "$web_json"
 exit "$status"

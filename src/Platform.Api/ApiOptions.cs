@@ -31,6 +31,34 @@ public sealed class ApiOptions
     /// <summary>Revisions per app that keep their droplet for a rollback; older ones release it.</summary>
     public int KeptRevisions { get; set; } = 5;
 
+    /// <summary>Lifetime of a dashboard session (POST /v1/sessions); logging out ends it sooner.</summary>
+    public int SessionCookieHours { get; set; } = 12;
+
+    /// <summary>
+    /// Where the dashboard's built files are (web/dist); default: the "dashboard" folder beside platd, where the build
+    /// copies them. Without an index.html there, / answers 404 saying how to build it.
+    /// </summary>
+    public string? DashboardDir { get; set; }
+
+    /// <summary>How often the live streams (apps, instances, cells) look for changes, in milliseconds: one query per watched space or app per interval, however many pages watch.</summary>
+    public int LiveIntervalMilliseconds { get; set; } = 1000;
+
+    /// <summary>How often the log streams look for new lines written by other processes (routers, other API instances).</summary>
+    public int LogPollMilliseconds { get; set; } = 250;
+
+    /// <summary>
+    /// A live stream (Server-Sent Events) is closed after this long and the browser reconnects where it left off
+    /// (Last-Event-ID): credentials and access are checked again, and load spreads over API instances.
+    /// </summary>
+    public int StreamMaxSeconds { get; set; } = 300;
+
+
+    /// <summary>How much metrics history is kept per instance and app, in minutes (GET .../metrics).</summary>
+    public int MetricsHistoryMinutes { get; set; } = 60;
+
+    /// <summary>The metrics history's resolution: at most one sample per instance (and one router sum per app) per this many seconds.</summary>
+    public int MetricsResolutionSeconds { get; set; } = 5;
+
     /// <summary>Lifetime of an API token (plat create-token) made without --expires.</summary>
     public int ApiTokenLifetimeDays { get; set; } = 90;
 

@@ -5,6 +5,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Api.Auth;
+using Platform.Api.Dashboard;
+using Platform.Api.Live;
+using Platform.Api.Metrics;
 using Platform.Api.Endpoints;
 using Platform.Api.Logs;
 
@@ -31,11 +34,14 @@ public static class PlatformApiExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.AppsDomain), "Api:AppsDomain must be set");
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        // Bearer tokens (plat, scripts) and the dashboard's session cookie; a request is one or the other.
         services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
+            .AddScheme<AuthenticationSchemeOptions, SessionCookieHandler>(SessionCookieHandler.SchemeName, null)
+            .AddPolicyScheme(PlatformAuthentication.SchemeName, null, o => o.ForwardDefaultSelector = PlatformAuthentication.Select);
         services.AddAuthorizationBuilder()
             .AddPolicy(BearerTokenHandler.Policy, p => p
-                .AddAuthenticationSchemes(BearerTokenHandler.SchemeName)
+                .AddAuthenticationSchemes(PlatformAuthentication.SchemeName)
                 .RequireAuthenticatedUser());
         services.AddScoped<LogTrimmer>();
         services.AddScoped<Access.AccessResolver>();
@@ -49,6 +55,11 @@ public static class PlatformApiExtensions
         services.AddScoped<AppModel.ManifestApplier>();
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<Catalog.StagerCatalogs>();
+        services.AddSingleton<Live.LiveFeeds>();
+        services.AddSingleton<Metrics.MetricsHistory>();
+        services.AddSingleton<PostgresAppLogStream>();
+        services.AddSingleton<IAppLogStream>(sp => sp.GetRequiredService<PostgresAppLogStream>());
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresAppLogStream>());
         services.AddHostedService<BootstrapAdmin>();
         services.AddHostedService<Routing.DefaultDomainSeeder>();
         services.AddHostedService<LogTrimService>();
@@ -56,7 +67,7 @@ public static class PlatformApiExtensions
     }
 
     /// <summary>
-    /// Maps /healthz, /v1/info and the authenticated /v1 endpoints: the caller's own (/v1/me, tokens), orgs, users,
+    /// Maps /healthz, /v1/info, the dashboard at / and the authenticated /v1 endpoints: the caller's own (/v1/me, tokens), orgs, users,
     /// quotas and the catalog at the top, and everything of a space under /v1/spaces/{space}. Every endpoint declares its
     /// <see cref="Access.AccessRule"/>.
     /// </summary>
@@ -64,13 +75,18 @@ public static class PlatformApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UsePlatformDashboardFiles();
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapInfoEndpoints();
         app.MapRouteTableEndpoints();
         var v1 = app.MapGroup("/v1").RequireAuthorization(BearerTokenHandler.Policy);
+        v1.AddEndpointFilter<CsrfFilter>();
         v1.MapTokensEndpoints()
+            .MapSessionsEndpoints()
+            .MapCellsEndpoints()
+            .MapCellsLiveEndpoints()
             .MapMeEndpoints()
             .MapUsersEndpoints()
             .MapOrgsEndpoints()
@@ -91,7 +107,11 @@ public static class PlatformApiExtensions
             .MapPackagesEndpoints()
             .MapBuildsEndpoints()
             .MapLogsEndpoints()
+            .MapLogStreamEndpoints()
+            .MapMetricsEndpoints()
+            .MapSpaceLiveEndpoints()
             .MapExecEndpoints();
+        app.MapPlatformDashboard();
         return app;
     }
 }

@@ -21,6 +21,7 @@ public sealed class RouterHost(
     RouteTableLoader loader,
     AccessLogQueue accessLog,
     RouterMetrics metrics,
+    AppStatsCollector appStats,
     TimeProvider time,
     ILoggerFactory loggerFactory,
     IOptions<RouterOptions> options) : InnerWebApplication(loggerFactory)
@@ -58,6 +59,7 @@ public sealed class RouterHost(
         services.AddSingleton(loader);
         services.AddSingleton(accessLog);
         services.AddSingleton(metrics);
+        services.AddSingleton(appStats);
         services.AddSingleton(time);
         services.AddSingleton(options);
         services.AddSingleton<RouteTableProxyConfigProvider>();
@@ -78,6 +80,7 @@ public sealed class RouterHost(
     {
         app.UseMiddleware<RequestIdMiddleware>();
         app.UseMiddleware<AccessLogMiddleware>();
+        app.UseMiddleware<AppStatsMiddleware>();
         app.UseMiddleware<RouteGateMiddleware>();
         app.UseRouting();
         app.MapReverseProxy(proxy =>

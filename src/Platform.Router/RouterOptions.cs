@@ -80,4 +80,7 @@ public sealed class RouterOptions
 
     /// <summary>Access lines waiting to be written beyond this are dropped rather than slowing requests down.</summary>
     public int AccessLogQueueCapacity { get; set; } = 10_000;
+
+    /// <summary>Seconds between the per-app request reports (RouterAppStats) the router publishes for the dashboard's charts.</summary>
+    public int StatsSeconds { get; set; } = 5;
 }

@@ -40,6 +40,7 @@ public static class RouterServiceCollectionExtensions
         services.AddSingleton<RouteTableLoader>();
         services.AddSingleton<AccessLogQueue>();
         services.AddSingleton<RouterMetrics>();
+        services.AddSingleton<AppStatsCollector>();
         services.AddSingleton<RouterHost>();
         // Order matters: the first table is loaded before the router starts listening.
         services.AddHostedService(sp => sp.GetRequiredService<RouteTableLoader>());
@@ -50,7 +51,8 @@ public static class RouterServiceCollectionExtensions
 
     /// <summary>
     /// Subscribes this router to instance and route changes on a temporary queue of its own
-    /// (<paramref name="instanceId"/> makes it unique), so every router gets every event.
+    /// (<paramref name="instanceId"/> makes it unique), so every router gets every event, and publishes the router's
+    /// per-app request reports (<see cref="AppStatsPublisher"/>).
     /// </summary>
     public static void AddRouterConsumers(this IBusRegistrationConfigurator x, string instanceId)
     {
@@ -60,5 +62,7 @@ public static class RouterServiceCollectionExtensions
             e.InstanceId = instanceId;
             e.Temporary = true;
         });
+        // The per-app request reports for the dashboard go out on the same bus.
+        x.AddHostedService<AppStatsPublisher>();
     }
 }

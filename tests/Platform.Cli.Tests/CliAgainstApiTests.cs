@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.Json;
 using MassTransit.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -84,6 +85,52 @@ public sealed class CliAgainstApiTests : IAsyncLifetime
                 State = state, Address = $"10.0.0.{i + 2}:8080", Reason = reason, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow,
             });
         await db.SaveChangesAsync();
+    }
+
+    [Fact]
+    public async Task Logs_follow_the_stream_as_lines_arrive_until_cancelled()
+    {
+        using var admin = await _api.AdminClientAsync();
+        var created = await admin.PostAsJsonAsync(Platform.TestSupport.TestSpaces.Default + "/apps", new AppRequest("tail"));
+        var appId = (await created.Content.ReadFromJsonAsync<AppResponse>())!.Id;
+        var harness = _api.Services.GetRequiredService<ITestHarness>();
+        await harness.Bus.Publish(new LogBatch(appId, [new LogEntry(DateTimeOffset.UtcNow, "APP/PROC/WEB", 0, "OUT", "before following")]));
+        await Eventually.HoldsAsync(async () => { await using var db = _api.Db(); return await db.LogLines.AnyAsync(l => l.AppId == appId); }, "the first line");
+
+        using var cts = new CancellationTokenSource();
+        var output = new StringWriter();
+        var follow = _cli.RunAsync(["logs", "tail"], output, cts.Token);
+        await Eventually.HoldsAsync(() => Task.FromResult(output.ToString().Contains("before following")), "the recent line");
+        await harness.Bus.Publish(new LogBatch(appId, [new LogEntry(DateTimeOffset.UtcNow, "APP/PROC/WEB", 1, "ERR", "while following")]));
+        await Eventually.HoldsAsync(() => Task.FromResult(output.ToString().Contains("[APP/PROC/WEB/1] ERR while following")), "the new line, pushed");
+        cts.Cancel();
+        var result = await follow;
+        Assert.Equal(0, result.ExitCode);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.Out, "before following"));
+
+        var unknown = await _cli.RunAsync("logs", "no-such-app");
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("not found", unknown.Err);
+    }
+
+    [Fact]
+    public async Task Cells_lists_each_cell_with_what_it_holds()
+    {
+        var none = await _cli.RunAsync("cells");
+        Assert.Equal(0, none.ExitCode);
+        await using (var db = _api.Db())
+        {
+            db.Cells.Add(new CellEntity { Id = "cell-a", Host = "10.0.0.7", MemoryCapacityMb = 8192, DiskCapacityMb = 0, MaxInstances = 0, LastHeartbeat = DateTimeOffset.UtcNow });
+            db.Instances.Add(new InstanceEntity { Id = Guid.NewGuid(), AppId = Guid.NewGuid(), CellId = "cell-a", State = InstanceStates.Running, MemoryMb = 512, DiskMb = 1024, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
+            await db.SaveChangesAsync();
+        }
+        var cells = await _cli.RunAsync("cells");
+        Assert.True(cells.ExitCode == 0, cells.ToString());
+        Assert.Contains("cell-a", cells.Out);
+        Assert.Contains("alive", cells.Out);
+        Assert.Contains("512M of 8G", cells.Out);
+        var json = JsonSerializer.Deserialize<List<CellResponse>>((await _cli.RunAsync("cells", "--json")).Out, new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        Assert.Equal(1, json!.Single(c => c.Id == "cell-a").Instances);
     }
 
     [Fact]

@@ -33,6 +33,7 @@ public sealed class RouterFixture : IAsyncLifetime
     /// <summary>The router credential the fixture's API wants (Api:RouterToken) and its routers present (Router:ApiToken).</summary>
     public string RouterToken { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
     public IServiceProvider RouterServices => _host.Services;
+    public IServiceProvider Services => _host.Services;
 
     /// <summary>Settings of the fixture's router; tests that need others start their own with <see cref="StartRouterAsync"/>.</summary>
     public static Dictionary<string, string?> DefaultSettings => new()

@@ -1,8 +1,6 @@
-using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Platform.Api.Infrastructure;
@@ -40,32 +38,10 @@ public sealed class BearerTokenHandler(
     /// <summary>Finds the unexpired token with this value and signs its user in, with the token's kind and space.</summary>
     internal async Task<AuthenticateResult> AuthenticateTokenAsync(string token)
     {
-        var hash = TokenHasher.Hash(token);
-        var now = time.GetUtcNow();
-        var found = await (
-            from t in db.Tokens
-            join u in db.Users on t.UserId equals u.Id
-            where t.TokenHash == hash && t.ExpiresAt > now
-            select new { TokenId = t.Id, t.Kind, t.SpaceId, t.LastUsedAt, UserId = u.Id, u.Name, u.Role }).FirstOrDefaultAsync(Context.RequestAborted);
-        if (found is null)
-            return Fail("the token is unknown, revoked or has expired: log in again (plat login)");
-
-        // When it was last used, for plat tokens; at most once a minute, so a busy script does not write on every call.
-        if (found.LastUsedAt is not { } last || now - last > TimeSpan.FromMinutes(1))
-            await db.Tokens.Where(t => t.Id == found.TokenId)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), Context.RequestAborted);
-
-        var claims = new List<Claim>
-        {
-            new(ClaimTypes.NameIdentifier, found.UserId.ToString()),
-            new(ClaimTypes.Name, found.Name),
-            new(ClaimTypes.Role, found.Role),
-            new(Caller.TokenClaim, found.TokenId.ToString()),
-            new(Caller.TokenKindClaim, found.Kind),
-        };
-        if (found.SpaceId is { } space) claims.Add(new Claim(Caller.SpaceClaim, space.ToString()));
-        var identity = new ClaimsIdentity(claims, SchemeName);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        var principal = await TokenAuthenticator.AuthenticateAsync(db, time, token, SchemeName, Context.RequestAborted);
+        return principal is null
+            ? Fail("the token is unknown, revoked or has expired: log in again (plat login)")
+            : AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
     private AuthenticateResult Fail(string why)

@@ -16,6 +16,12 @@ public static class ApiConsumersRegistration
             e.InstanceId = $"api-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
             e.Temporary = true;
         });
+        // Metrics history: every API process hears every heartbeat and router report (a temporary queue of its own).
+        x.AddConsumer<Metrics.MetricsConsumer>().Endpoint(e =>
+        {
+            e.InstanceId = $"api-metrics-{Environment.MachineName.ToLowerInvariant()}-{Environment.ProcessId}";
+            e.Temporary = true;
+        });
         return x;
     }
 }

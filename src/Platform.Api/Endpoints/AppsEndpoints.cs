@@ -38,28 +38,8 @@ public static class AppsEndpoints
         return space;
     }
 
-    private static async Task<IResult> ListAsync(RequestScope scope, PlatformDbContext db, CancellationToken ct)
-    {
-        var spaceId = scope.Space.Space.Id;
-        var apps = await db.Apps.AsNoTracking().Where(a => a.SpaceId == spaceId).OrderBy(a => a.Name).ToListAsync(ct);
-        var ids = apps.Select(a => a.Id).ToList();
-        var routes = (await db.Routes.AsNoTracking().Where(r => r.AppId != null && ids.Contains(r.AppId.Value)).ToListAsync(ct))
-            .ToLookup(r => r.AppId!.Value, r => r.Host + r.Path);
-        var running = await db.Instances.Where(i => ids.Contains(i.AppId) && i.State == InstanceStates.Running)
-            .GroupBy(i => i.AppId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
-        var dropletIds = apps.Where(a => a.CurrentDropletId != null).Select(a => a.CurrentDropletId!.Value).ToList();
-        var buildpacks = await db.Droplets.Where(d => dropletIds.Contains(d.Id)).ToDictionaryAsync(d => d.Id, d => d.Buildpack, ct);
-        var uploads = await db.Packages.Where(p => ids.Contains(p.AppId)).GroupBy(p => p.AppId)
-            .Select(g => new { g.Key, Last = g.Max(p => p.CreatedAt) }).ToDictionaryAsync(x => x.Key, x => x.Last, ct);
-        var fingerprints = await Mapping.PackageFingerprintsAsync(db, dropletIds, ct);
-        return Results.Ok(apps.Select(a => Mapping.ToResponse(
-            a,
-            routes[a.Id].Order(StringComparer.Ordinal).ToList(),
-            running.GetValueOrDefault(a.Id),
-            a.CurrentDropletId is { } d ? buildpacks.GetValueOrDefault(d) : null,
-            uploads.TryGetValue(a.Id, out var last) ? last : null,
-            a.CurrentDropletId is { } current ? fingerprints.GetValueOrDefault(current) : null)).ToList());
-    }
+    private static async Task<IResult> ListAsync(RequestScope scope, PlatformDbContext db, CancellationToken ct) =>
+        Results.Ok(await AppViews.ListAsync(db, scope.Space.Space.Id, ct));
 
     private static async Task<IResult> CreateAsync(
         HttpRequest request, ClaimsPrincipal user, RequestScope scope, AppWriter writer, CancellationToken ct)
@@ -71,26 +51,10 @@ public static class AppsEndpoints
         return Results.Created($"/v1/spaces/{app!.SpaceId}/apps/{app.Name}", Mapping.ToResponse(app, routes, 0, null, null));
     }
 
-    private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct)
-    {
-        var app = await Apps.FindAsync(db, scope, name, ct, tracking: false);
-        if (app is null) return ApiProblems.AppNotFound(name);
-        var instances = await db.Instances.AsNoTracking()
-            .Where(i => i.AppId == app.Id && i.State != InstanceStates.Stopped)
-            .OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync(ct);
-        var revisionIds = instances.Where(i => i.RevisionId != null).Select(i => i.RevisionId!.Value).Distinct().ToList();
-        var versions = await db.Revisions.Where(r => revisionIds.Contains(r.Id)).ToDictionaryAsync(r => r.Id, r => r.Version, ct);
-        var deployment = await db.Deployments.AsNoTracking().Where(d => d.AppId == app.Id).OrderByDescending(d => d.CreatedAt).FirstOrDefaultAsync(ct);
-        var now = time.GetUtcNow();
-        return Results.Ok(new AppDetailResponse(
-            await Mapping.ToResponseAsync(db, app, ct),
-            instances.Select(i => Mapping.ToResponse(i, now) with
-            {
-                Revision = i.RevisionId is { } r && versions.TryGetValue(r, out var v) ? v : null,
-                Outdated = app.RevisionId is { } newest && i.RevisionId != newest,
-            }).ToList(),
-            deployment is null ? null : (await DeploymentsEndpoints.ResponsesAsync(db, [deployment], ct))[0]));
-    }
+    private static async Task<IResult> ShowAsync(string name, RequestScope scope, PlatformDbContext db, TimeProvider time, CancellationToken ct) =>
+        await AppViews.DetailAsync(db, scope.Space.Space.Id, name, time.GetUtcNow(), ct) is { } detail
+            ? Results.Ok(detail)
+            : ApiProblems.AppNotFound(name);
 
     private static async Task<IResult> UpdateAsync(
         string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, AppWriter writer, CancellationToken ct)

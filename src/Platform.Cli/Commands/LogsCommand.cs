@@ -13,26 +13,24 @@ internal static class LogsCommand
         {
             var app = parse.GetValue(name)!;
             using var api = CommandSupport.LoggedInClient(env);
-            var lines = await api.LogsAsync(app, null, 500, ct);
-            foreach (var line in lines) env.Out.WriteLine(line.Render());
-            if (parse.GetValue(recent)) return 0;
-
-            var after = lines.LastOrDefault()?.Id ?? 0;
-            while (!ct.IsCancellationRequested)
+            if (parse.GetValue(recent))
             {
-                try
+                foreach (var line in await api.LogsAsync(app, null, 500, ct)) env.Out.WriteLine(line.Render());
+                return 0;
+            }
+            // The recent lines, then each new one as the API pushes it (one Server-Sent Events stream, resumed after
+            // the last line if it drops): no polling.
+            try
+            {
+                await foreach (var line in api.FollowLogsAsync(app, null, 500, ct))
                 {
-                    await Task.Delay(env.PollInterval, ct);
-                    foreach (var line in await api.LogsAsync(app, after, 1000, ct))
-                    {
-                        env.Out.WriteLine(line.Render());
-                        after = line.Id;
-                    }
+                    env.Out.WriteLine(line.Render());
+                    env.Out.Flush();
                 }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    break; // Ctrl-C ends following normally
-                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // Ctrl-C ends following normally.
             }
             return 0;
         });

@@ -232,6 +232,77 @@ public sealed class PlatApiClient : IDisposable
         return GetAsync<List<LogLineResponse>>($"{AppPath(name)}/logs" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ct);
     }
 
+    /// <summary>
+    /// Follows the app's log stream (GET .../logs/stream, Server-Sent Events): the lines after <paramref name="after"/>,
+    /// or the <paramref name="recent"/> newest first, then each new line as it comes. A stream the server ends (it does
+    /// every few minutes) or that breaks is opened again after the last line seen, so nothing is missed or repeated.
+    /// Ends with <paramref name="ct"/>; an error answer (the app is gone, the login expired) throws.
+    /// </summary>
+    public async IAsyncEnumerable<LogLineResponse> FollowLogsAsync(string name, long? after, int recent,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        var last = after;
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var path = $"{AppPath(name)}/logs/stream" + (last is { } id ? $"?after={id}" : $"?recent={recent}");
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
+            HttpResponseMessage? response = null;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                if (++failures > 5) throw new CliException($"could not reach the API at {BaseUrl}: {e.Message}");
+            }
+            if (response is null)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(10, failures)), ct);
+                continue;
+            }
+            using (response)
+            {
+                if (!response.IsSuccessStatusCode) throw await ErrorAsync(response, ct);
+                failures = 0;
+                var lines = new List<LogLineResponse>();
+                await using var stream = await response.Content.ReadAsStreamAsync(ct);
+                var events = System.Net.ServerSentEvents.SseParser.Create(stream).EnumerateAsync(ct).GetAsyncEnumerator(ct);
+                while (true)
+                {
+                    LogLineResponse? line = null;
+                    try
+                    {
+                        if (!await events.MoveNextAsync()) break;
+                        if (events.Current.EventType == "message")
+                            line = JsonSerializer.Deserialize<LogLineResponse>(events.Current.Data, Json);
+                    }
+                    catch (IOException)
+                    {
+                        break; // the connection broke: open it again after the last line
+                    }
+                    catch (HttpRequestException)
+                    {
+                        break;
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new CliException($"the API's log stream sent a line that is not a log line: {e.Message}");
+                    }
+                    if (line is null || line.Id <= (last ?? 0)) continue;
+                    last = line.Id;
+                    yield return line;
+                }
+                await events.DisposeAsync();
+            }
+            // The server closes streams now and then: start again where it stopped; a log stream with no line yet
+            // starts after the newest line there is.
+            last ??= 0;
+        }
+    }
+
+
     public Task<List<EventResponse>> EventsAsync(string name, CancellationToken ct) => GetAsync<List<EventResponse>>($"{AppPath(name)}/events", ct);
 
     /// <summary>

@@ -64,8 +64,13 @@ public sealed record InstanceResponse(
     int? Revision = null,
     bool Outdated = false);
 
-/// <summary>An app, its instances, and its latest deployment (null before the first).</summary>
-public sealed record AppDetailResponse(AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, DeploymentResponse? Deployment = null);
+/// <summary>
+/// An app with its instances and its latest deployment (null before the first); <see cref="StartCommand"/>,
+/// <see cref="DropletDigest"/> (sha256 over its layer digests) and <see cref="Stack"/> are its current droplet's (null before staging).
+/// </summary>
+public sealed record AppDetailResponse(
+    AppResponse App, IReadOnlyList<InstanceResponse> InstanceDetails, DeploymentResponse? Deployment = null,
+    string? StartCommand = null, string? DropletDigest = null, string? Stack = null);
 
 /// <summary>
 /// Body of POST /v1/spaces/{space}/apps/{name}/deployments: roll out the app's newest revision (or <see cref="Revision"/>,
