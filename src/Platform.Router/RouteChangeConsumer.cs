@@ -9,7 +9,7 @@ namespace Platform.Router;
 /// </summary>
 public sealed class RouteChangeConsumer(RouteTableLoader loader) :
     IConsumer<InstanceStateChanged>,
-    IConsumer<AppRoutesChanged>
+    IConsumer<AppDesiredStateChanged>
 {
     public Task Consume(ConsumeContext<InstanceStateChanged> context)
     {
@@ -18,7 +18,7 @@ public sealed class RouteChangeConsumer(RouteTableLoader loader) :
     }
 
     // The message only says "something changed"; the API says what. Reloads are debounced by the loader.
-    public Task Consume(ConsumeContext<AppRoutesChanged> context)
+    public Task Consume(ConsumeContext<AppDesiredStateChanged> context)
     {
         loader.RequestReload();
         return Task.CompletedTask;

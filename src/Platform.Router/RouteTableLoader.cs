@@ -8,7 +8,7 @@ namespace Platform.Router;
 
 /// <summary>
 /// Keeps <see cref="Current"/> up to date: loads a snapshot from the API at start, again whenever
-/// <see cref="RequestReload"/> is called (on <see cref="AppRoutesChanged"/>, and when a state change names an instance
+/// <see cref="RequestReload"/> is called (on <see cref="AppDesiredStateChanged"/>, and when a state change names an instance
 /// the snapshot does not have), and every <c>Router:ResyncSeconds</c> as a safety net for lost messages; instance state
 /// changes from the bus are applied at once (<see cref="Apply"/>). Reloads run one at a time; requests that arrive
 /// during a reload fold into a single follow-up reload. When the API cannot be reached, the last good table stays.

@@ -76,7 +76,7 @@ public sealed class CellHeartbeatHandler(
         // Routers reload from the database after the commit (the outbox publishes then).
         foreach (var appId in plan.BecameRunning.Select(r => r.Item1.AppId)
                      .Concat(plan.Crashed.Select(c => c.Item1.AppId)).Distinct())
-            db.AddToOutbox(new AppRoutesChanged(appId, now));
+            db.AddToOutbox(new AppDesiredStateChanged(appId, now));
 
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -47,7 +47,7 @@ public sealed class Converger(
             // Drain: routers drop a RUNNING instance (they route RUNNING rows only) now, and its cell waits
             // Scheduler:DrainSeconds before it sends SIGTERM, so no new request reaches an instance about to go.
             var serving = stop.Instance.State == InstanceStates.Running;
-            if (serving) db.AddToOutbox(new AppRoutesChanged(stop.Instance.AppId, now));
+            if (serving) db.AddToOutbox(new AppDesiredStateChanged(stop.Instance.AppId, now));
             stop.Instance.State = InstanceStates.Stopping;
             stop.Instance.Reason = stop.Reason;
             stop.Instance.UpdatedAt = now;
@@ -58,7 +58,7 @@ public sealed class Converger(
         foreach (var delete in plan.Deletes) db.Instances.Remove(delete.Instance);
         foreach (var lost in plan.Lost)
         {
-            db.AddToOutbox(new AppRoutesChanged(lost.Instance.AppId, now));
+            db.AddToOutbox(new AppDesiredStateChanged(lost.Instance.AppId, now));
             db.Instances.Remove(lost.Instance);
             journal.AddLogLine(db, lost.Instance.AppId, lost.Instance.Index, "ERR",
                 $"Instance {lost.Instance.Index} lost ({lost.Reason}); rescheduling", now);
@@ -93,7 +93,7 @@ public sealed class Converger(
                 app.TargetRevisionId = previous;
                 app.Generation = deployment.PreviousGeneration;
                 journal.AddEvent(db, app.Id, app.SpaceId, "app.deploy-failed", deployment.Reason, now);
-                db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+                db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
             }
             else if (status.Complete && app.TargetRevisionId == deployment.RevisionId && app.Generation == deployment.Generation)
             {

@@ -62,7 +62,7 @@ public sealed class InstanceStateHandler(
         // Routers reload from the database, so they must hear of a change only once it is committed:
         // the outbox publishes after the commit.
         if (wasRunning || transition == InstanceTransition.BecameRunning)
-            db.AddToOutbox(new AppRoutesChanged(row.AppId, now));
+            db.AddToOutbox(new AppDesiredStateChanged(row.AppId, now));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         // Every change matters to convergence: a crash needs a replacement, a RUNNING replacement lets an

@@ -15,14 +15,14 @@ public sealed record RabbitMqPermissionSet(string Configure, string Write, strin
 /// <para>So a cell may publish its reports and read its own queue only: it is refused when it publishes a staging
 /// result or declares, binds or reads another cell's queue. The api and scheduler roles share the transactional outbox
 /// (either one's dispatcher sends any row), so both may send what the outbox holds: StageApp, the cells' commands and
-/// AppRoutesChanged.</para>
+/// AppDesiredStateChanged.</para>
 /// </summary>
 public static class RabbitMqPermissions
 {
     private sealed record Topology(string[] Publishes, string[] SendsTo, (string Queue, string[] Events)[] Consumes);
 
     // Names as regular expressions (already escaped). Keep in step with each role's consumer registrations.
-    private static readonly string[] OutboxMessages = [nameof(AppRoutesChanged)];
+    private static readonly string[] OutboxMessages = [nameof(AppDesiredStateChanged)];
     private static readonly string[] OutboxQueues = [Regex.Escape(Queues.Stage), Regex.Escape(Queues.Cell("")) + ".+"];
 
     private static Topology Of(Roles role, string? cellId) => role switch
@@ -39,7 +39,7 @@ public static class RabbitMqPermissions
         [
             ("scheduler-instance-state", [nameof(InstanceStateChanged)]),
             ("scheduler-cell-heartbeat", [nameof(CellHeartbeat)]),
-            ("scheduler-app-changed", [nameof(AppRoutesChanged)]),
+            ("scheduler-app-changed", [nameof(AppDesiredStateChanged)]),
         ]),
         Roles.Stager => new([nameof(StagingLog), nameof(StagingCompleted), nameof(StagerCatalogAdvertised)], [],
             [(Regex.Escape(Queues.Stage), [])]),
@@ -47,7 +47,7 @@ public static class RabbitMqPermissions
             [(Regex.Escape(Queues.Cell(cellId ?? throw new ArgumentException("a cell's permissions need its id", nameof(cellId)))), [])]),
         // A temporary queue per router process; access lines go out as LogBatch.
         Roles.Router => new([nameof(LogBatch)], [],
-            [("route-change-router-.+", [nameof(InstanceStateChanged), nameof(AppRoutesChanged)])]),
+            [("route-change-router-.+", [nameof(InstanceStateChanged), nameof(AppDesiredStateChanged)])]),
         _ => new([], [], []),
     };
 
@@ -88,7 +88,7 @@ public static class RabbitMqPermissions
         return new(Anchor(configure), Anchor(write), Anchor(read));
     }
 
-    private static string Exchange(string messageType) => Regex.Escape($"{typeof(AppRoutesChanged).Namespace}:{messageType}");
+    private static string Exchange(string messageType) => Regex.Escape($"{typeof(AppDesiredStateChanged).Namespace}:{messageType}");
 
     // An empty set matches nothing ('^$' names no resource MassTransit uses).
     private static string Anchor(IEnumerable<string> names) => names.Any() ? $"^({string.Join('|', names)})$" : "^$";

@@ -40,7 +40,7 @@ public sealed class AppsTests(ApiFixture fixture)
         await using (var db = Host.Db())
         {
             Assert.Contains(await db.Events.Where(e => e.AppId == app.Id).ToListAsync(), e => e.Type == "app.create" && e.Actor == "admin");
-            Assert.True(await OutboxHasAsync(db, nameof(AppRoutesChanged), app.Id));
+            Assert.True(await OutboxHasAsync(db, nameof(AppDesiredStateChanged), app.Id));
             // An instance the scheduler placed earlier: delete must leave it for the scheduler to stop.
             db.Instances.Add(new InstanceEntity { Id = Guid.NewGuid(), AppId = app.Id, CellId = "c1", State = InstanceStates.Running });
             await db.SaveChangesAsync();
@@ -55,7 +55,7 @@ public sealed class AppsTests(ApiFixture fixture)
             Assert.False(await db.Routes.AnyAsync(r => r.AppId == app.Id));
             Assert.True(await db.Instances.AnyAsync(i => i.AppId == app.Id));
             Assert.Contains(await db.Events.Where(e => e.AppId == app.Id).ToListAsync(), e => e.Type == "app.delete");
-            Assert.Equal(2, (await db.OutboxMessages.ToListAsync()).Count(m => m.MessageType.EndsWith(nameof(AppRoutesChanged)) && m.Body.Contains(app.Id.ToString())));
+            Assert.Equal(2, (await db.OutboxMessages.ToListAsync()).Count(m => m.MessageType.EndsWith(nameof(AppDesiredStateChanged)) && m.Body.Contains(app.Id.ToString())));
         }
     }
 
@@ -190,7 +190,7 @@ public sealed class AppsTests(ApiFixture fixture)
             var deployment = await db.Deployments.SingleAsync(d => d.AppId == app.Id);
             Assert.Equal((DeploymentStates.Deploying, DeploymentStrategies.Rolling, restartedApp.Generation, restartedApp.TargetRevisionId),
                 (deployment.State, deployment.Strategy, deployment.Generation, (Guid?)deployment.RevisionId));
-            Assert.True(await OutboxHasAsync(db, nameof(AppRoutesChanged), app.Id));
+            Assert.True(await OutboxHasAsync(db, nameof(AppDesiredStateChanged), app.Id));
             var types = await db.Events.Where(e => e.AppId == app.Id).Select(e => e.Type).ToListAsync();
             Assert.Contains("app.start", types);
             Assert.Contains("app.stop", types);

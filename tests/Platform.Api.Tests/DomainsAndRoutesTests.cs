@@ -11,7 +11,7 @@ namespace Platform.Api.Tests;
 /// <summary>
 /// Domains (the default shared one seeded from Api:AppsDomain, shared ones by admins, private ones by org managers)
 /// and routes of a space (several per app, several apps behind one host by path, unmapped routes), through the real
-/// API: what the router's route table then holds, the AppRoutesChanged in the outbox for each change, and a clear
+/// API: what the router's route table then holds, the AppDesiredStateChanged in the outbox for each change, and a clear
 /// refusal, with nothing changed, for each kind of bad route.
 /// </summary>
 public sealed class DomainsAndRoutesTests : IAsyncLifetime
@@ -56,7 +56,7 @@ public sealed class DomainsAndRoutesTests : IAsyncLifetime
     private async Task<int> RouteChangesAsync(Guid appId)
     {
         await using var db = _host.Db();
-        return (await db.OutboxMessages.ToListAsync()).Count(m => m.MessageType.EndsWith(nameof(AppRoutesChanged)) && m.Body.Contains(appId.ToString()));
+        return (await db.OutboxMessages.ToListAsync()).Count(m => m.MessageType.EndsWith(nameof(AppDesiredStateChanged)) && m.Body.Contains(appId.ToString()));
     }
 
     private async Task<(int Routes, int Domains, int Events)> CountsAsync()

@@ -13,7 +13,7 @@ public sealed class OutboxDeliveryTests(MigratedDatabase database) : IClassFixtu
     private static string UniqueName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 13)];
 
     private static Action<IBusRegistrationConfigurator> RecordEvents(string endpoint) =>
-        x => x.AddConsumer<RecordingConsumer<AppRoutesChanged>>().Endpoint(e =>
+        x => x.AddConsumer<RecordingConsumer<AppDesiredStateChanged>>().Endpoint(e =>
         {
             // Other tests share the broker: a queue of our own, gone when the host stops.
             e.Name = endpoint;
@@ -25,7 +25,7 @@ public sealed class OutboxDeliveryTests(MigratedDatabase database) : IClassFixtu
         await using var db = await services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         var app = NewApp();
         db.Apps.Add(app);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, DateTimeOffset.UtcNow));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, DateTimeOffset.UtcNow));
         await db.SaveChangesAsync();
         return app.Id;
     }
@@ -47,7 +47,7 @@ public sealed class OutboxDeliveryTests(MigratedDatabase database) : IClassFixtu
 
         var appId = await SaveAppWithEventAsync(host.Services);
 
-        var received = await host.Recorder.WaitForAsync<AppRoutesChanged>(m => m.AppId == appId);
+        var received = await host.Recorder.WaitForAsync<AppDesiredStateChanged>(m => m.AppId == appId);
         Assert.Equal(appId, received.AppId);
         await using var db = await host.Services.GetRequiredService<IDbContextFactory<PlatformDbContext>>().CreateDbContextAsync();
         Assert.True(await db.Apps.AnyAsync(a => a.Id == appId));
@@ -87,15 +87,15 @@ public sealed class OutboxDeliveryTests(MigratedDatabase database) : IClassFixtu
         {
             await using var transaction = await db.Database.BeginTransactionAsync();
             db.Apps.Add(rolledBack);
-            db.AddToOutbox(new AppRoutesChanged(rolledBack.Id, DateTimeOffset.UtcNow));
+            db.AddToOutbox(new AppDesiredStateChanged(rolledBack.Id, DateTimeOffset.UtcNow));
             await db.SaveChangesAsync();
             await transaction.RollbackAsync();
         }
         // A later message goes out of the same outbox; once it has arrived, the earlier one had its chance.
         var marker = await SaveAppWithEventAsync(host.Services);
-        await host.Recorder.WaitForAsync<AppRoutesChanged>(m => m.AppId == marker);
+        await host.Recorder.WaitForAsync<AppDesiredStateChanged>(m => m.AppId == marker);
 
-        Assert.DoesNotContain(host.Recorder.All<AppRoutesChanged>(), m => m.AppId == rolledBack.Id);
+        Assert.DoesNotContain(host.Recorder.All<AppDesiredStateChanged>(), m => m.AppId == rolledBack.Id);
         await using var check = await factory.CreateDbContextAsync();
         Assert.False(await check.Apps.AnyAsync(a => a.Id == rolledBack.Id));
     }
@@ -114,6 +114,6 @@ public sealed class OutboxDeliveryTests(MigratedDatabase database) : IClassFixtu
         }
 
         await using var restarted = await BusTestHost.StartAsync(database.ConnectionString, rabbitMq: true, dispatcher: true, RecordEvents(endpoint));
-        await restarted.Recorder.WaitForAsync<AppRoutesChanged>(m => m.AppId == appId);
+        await restarted.Recorder.WaitForAsync<AppDesiredStateChanged>(m => m.AppId == appId);
     }
 }

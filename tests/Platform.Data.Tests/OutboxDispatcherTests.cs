@@ -54,7 +54,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
     {
         var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToList();
         await using var db = await Contexts.CreateDbContextAsync();
-        foreach (var id in ids) db.AddToOutbox(new AppRoutesChanged(id, DateTimeOffset.UtcNow));
+        foreach (var id in ids) db.AddToOutbox(new AppDesiredStateChanged(id, DateTimeOffset.UtcNow));
         await db.SaveChangesAsync();
         return ids;
     }
@@ -74,7 +74,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
         }
         await Task.WhenAll(Task.Run(() => DrainAsync(first)), Task.Run(() => DrainAsync(second)));
 
-        var sent = bus.Dispatched.Select(d => ((AppRoutesChanged)d.Message).AppId).ToList();
+        var sent = bus.Dispatched.Select(d => ((AppDesiredStateChanged)d.Message).AppId).ToList();
         Assert.Equal(ids.Count, sent.Count);
         Assert.Equal(ids.ToHashSet(), sent.ToHashSet());
         await using var db = await Contexts.CreateDbContextAsync();
@@ -95,7 +95,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
         await NewDispatcher(bus).DispatchBatchAsync(CancellationToken.None);
 
         var dispatched = bus.Dispatched.ToList();
-        Assert.Equal(ids, dispatched.Take(5).Select(d => ((AppRoutesChanged)d.Message).AppId));
+        Assert.Equal(ids, dispatched.Take(5).Select(d => ((AppDesiredStateChanged)d.Message).AppId));
         Assert.All(dispatched.Take(5), d => Assert.Null(d.Queue));
         var stop = Assert.IsType<StopInstance>(dispatched[5].Message);
         Assert.Equal("cell-c1", dispatched[5].Queue);
@@ -128,7 +128,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
 
         time.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal(BatchResultOf(1, false), await dispatcher.DispatchBatchAsync(CancellationToken.None));
-        Assert.Equal(id, ((AppRoutesChanged)Assert.Single(bus.Dispatched).Message).AppId);
+        Assert.Equal(id, ((AppDesiredStateChanged)Assert.Single(bus.Dispatched).Message).AppId);
         await using var db = await Contexts.CreateDbContextAsync();
         Assert.Equal(0, await db.OutboxMessages.CountAsync());
     }
@@ -148,7 +148,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
         Assert.True((await dispatcher.DispatchBatchAsync(CancellationToken.None)).Failed);
         Assert.Equal(BatchResultOf(2, false), await dispatcher.DispatchBatchAsync(CancellationToken.None));
 
-        Assert.Equal(ids, bus.Dispatched.Select(d => ((AppRoutesChanged)d.Message).AppId));
+        Assert.Equal(ids, bus.Dispatched.Select(d => ((AppDesiredStateChanged)d.Message).AppId));
         var kept = await SingleRowAsync();
         Assert.Contains("NoSuchMessage", kept.LastError);
         Assert.Equal(1, kept.Attempts);
@@ -177,7 +177,7 @@ public sealed class OutboxDispatcherTests : IAsyncLifetime
         using var db = Contexts.CreateDbContext();
         var wrongType = Assert.Throws<ArgumentException>(() => db.AddToOutbox(new { Hello = "world" }));
         Assert.Contains("not a Platform.Contracts message type", wrongType.Message);
-        Assert.Throws<ArgumentException>(() => db.AddToOutbox(new AppRoutesChanged(Guid.NewGuid(), DateTimeOffset.UtcNow), " "));
+        Assert.Throws<ArgumentException>(() => db.AddToOutbox(new AppDesiredStateChanged(Guid.NewGuid(), DateTimeOffset.UtcNow), " "));
         Assert.Throws<ArgumentNullException>(() => db.AddToOutbox(null!));
     }
 

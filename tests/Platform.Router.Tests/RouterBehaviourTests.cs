@@ -116,14 +116,14 @@ public sealed class RouterBehaviourTests(RouterFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task Every_router_reloads_on_AppRoutesChanged_over_RabbitMQ()
+    public async Task Every_router_reloads_on_AppDesiredStateChanged_over_RabbitMQ()
     {
         var (router, client) = await StartRouterAsync([]);
         var name = $"routes-{Guid.NewGuid():N}"[..14];
         Assert.Equal(HttpStatusCode.NotFound, await StatusAsync(client, $"{name}.apps.localhost"));
 
         var (appId, _, host) = await fixture.AddAppNamedAsync(name);
-        await router.Services.GetRequiredService<IPublishEndpoint>().Publish(new AppRoutesChanged(appId, DateTimeOffset.UtcNow));
+        await router.Services.GetRequiredService<IPublishEndpoint>().Publish(new AppDesiredStateChanged(appId, DateTimeOffset.UtcNow));
 
         await Eventually.ReturnsAsync(() => StatusAsync(client, host), s => s == HttpStatusCode.ServiceUnavailable, "the new route to be known");
     }

@@ -95,7 +95,7 @@ public sealed class SchedulerOverBusTests
                 db.Apps.Add(new AppEntity { Id = appId, Name = "late", State = AppStates.Started, Instances = 1, CurrentDropletId = droplet.Id });
                 await db.SaveChangesAsync();
             }
-            await bus.Publish(new AppRoutesChanged(appId, DateTimeOffset.UtcNow));
+            await bus.Publish(new AppDesiredStateChanged(appId, DateTimeOffset.UtcNow));
 
             await WaitUntilAsync(() => Task.FromResult(received.Any(s => s.AppId == appId)));
         }

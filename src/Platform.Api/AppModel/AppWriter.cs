@@ -79,7 +79,7 @@ public sealed class AppWriter(PlatformDbContext db, QuotaPolicy quotas, RouteMap
         db.Apps.Add(app);
         db.AddEvent(EventSubject.App(app), "app.create", actor, $"instances {app.Instances}, memory {app.MemoryMb}M, disk {app.DiskMb}M", now);
         // Mapping each route tells the routers (and wakes the scheduler); an app without routes says so itself.
-        if (targets.Count == 0) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        if (targets.Count == 0) db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         try
         {
             await db.SaveChangesAsync(ct);
@@ -158,7 +158,7 @@ public sealed class AppWriter(PlatformDbContext db, QuotaPolicy quotas, RouteMap
             var runs = changes.Where(c => !c.StartsWith("instances", StringComparison.Ordinal) && !c.StartsWith("memory", StringComparison.Ordinal)
                                           && !c.StartsWith("disk", StringComparison.Ordinal) && !c.StartsWith("buildpack", StringComparison.Ordinal)).ToList();
             if (runs.Count > 0) await Deployments.Revisions.SnapshotAsync(db, app, string.Join(", ", runs), now, ct);
-            if (sizes.Instances is not null) db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+            if (sizes.Instances is not null) db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
             await db.SaveChangesAsync(ct);
         }
         return (changes, null);

@@ -77,7 +77,7 @@ public sealed class DeploymentService(PlatformDbContext db, IOptions<ApiOptions>
         app.UpdatedAt = now;
         db.AddEvent(EventSubject.App(app), "app.deploy", actor,
             $"{strategy} deployment of revision {target.Version} ({target.Description}), at most {deployment.MaxInFlight} instance(s) at a time", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await ReleaseOldDropletsAsync(app, target, ct);
         await db.SaveChangesAsync(ct);
         return new(deployment, null);
@@ -99,7 +99,7 @@ public sealed class DeploymentService(PlatformDbContext db, IOptions<ApiOptions>
         app.Generation = deployment.PreviousGeneration;
         app.UpdatedAt = now;
         db.AddEvent(EventSubject.App(app), "app.deploy-cancel", actor, "deployment canceled: back to the previous revision", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return new(deployment, null);
     }

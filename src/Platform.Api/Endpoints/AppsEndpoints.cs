@@ -82,7 +82,7 @@ public static class AppsEndpoints
         db.Droplets.RemoveRange(await db.Droplets.Where(d => d.AppId == app.Id).ToListAsync(ct));
         db.Apps.Remove(app);
         db.AddEvent(EventSubject.App(app), "app.delete", user.UserName(), $"deleted app {name}", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         // Log lines can be many; they are no one's concern once the app is gone, so bulk-delete them after.
         await db.LogLines.Where(l => l.AppId == app.Id).ExecuteDeleteAsync(ct);
@@ -126,7 +126,7 @@ public static class AppsEndpoints
         }
         var type = state == AppStates.Started ? "app.start" : "app.stop";
         db.AddEvent(EventSubject.App(app), type, user.UserName(), $"state {state}", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
     }
 
@@ -179,7 +179,7 @@ public static class AppsEndpoints
         if (sizes.DiskMb is { } d) { changes.Add($"disk {app.DiskMb}M -> {d}M"); app.DiskMb = d; }
         app.UpdatedAt = now;
         db.AddEvent(EventSubject.App(app), "app.scale", user.UserName(), string.Join(", ", changes), now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
         return Results.Ok(await Mapping.ToResponseAsync(db, app, ct));
     }

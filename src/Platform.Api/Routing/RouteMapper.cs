@@ -25,7 +25,7 @@ public sealed record RouteTarget(string Hostname, DomainEntity Domain, string Pa
 /// Makes, maps, unmaps and deletes a space's routes, as cf create-route, map-route, unmap-route and delete-route: a
 /// route belongs to one space and is mapped to one of its apps or to none; an app may have many routes, and apps may
 /// share a host by path (routers pick the longest path prefix). Every change of what routers serve puts
-/// <see cref="AppRoutesChanged"/> in the outbox with it, so they reload at once. Each change is saved when made; callers
+/// <see cref="AppDesiredStateChanged"/> in the outbox with it, so they reload at once. Each change is saved when made; callers
 /// that need several to happen together run them in a transaction.
 /// </summary>
 public sealed class RouteMapper(PlatformDbContext db, DomainCatalog domains, QuotaPolicy quotas, TimeProvider time)
@@ -118,7 +118,7 @@ public sealed class RouteMapper(PlatformDbContext db, DomainCatalog domains, Quo
         }
         var now = time.GetUtcNow();
         db.AddEvent(EventSubject.App(app), "app.map-route", actor, $"route {target.Url}{(target.Protocol == RouteRules.Http2 ? " (http2)" : "")}", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         return await SaveAsync(target, ct);
     }
 
@@ -150,7 +150,7 @@ public sealed class RouteMapper(PlatformDbContext db, DomainCatalog domains, Quo
         route.AppId = null;
         var now = time.GetUtcNow();
         db.AddEvent(EventSubject.App(app), "app.unmap-route", actor, $"route {url}", now);
-        db.AddToOutbox(new AppRoutesChanged(app.Id, now));
+        db.AddToOutbox(new AppDesiredStateChanged(app.Id, now));
         await db.SaveChangesAsync(ct);
     }
 
@@ -173,7 +173,7 @@ public sealed class RouteMapper(PlatformDbContext db, DomainCatalog domains, Quo
         if (route is null || route.SpaceId != space.Space.Id)
             return ApiError.NotFound("Route not found", $"the space has no route {target.Url} (plat routes lists them)");
         var now = time.GetUtcNow();
-        if (route.AppId is { } appId) db.AddToOutbox(new AppRoutesChanged(appId, now));
+        if (route.AppId is { } appId) db.AddToOutbox(new AppDesiredStateChanged(appId, now));
         db.Routes.Remove(route);
         db.AddEvent(EventSubject.Space(space.Space.Id, space.Org.Id), "route.delete", actor, $"route {target.Url}", now);
         await db.SaveChangesAsync(ct);

@@ -10,5 +10,3 @@ public sealed record LogEntry(DateTimeOffset Timestamp, string Source, int Sourc
 /// <summary>Lines of one app's logs, batched by the cell that captured them.</summary>
 public sealed record LogBatch(Guid AppId, IReadOnlyList<LogEntry> Entries);
 
-/// <summary>Published when an app's routes (or whether it should be routed at all) change.</summary>
-public sealed record AppRoutesChanged(Guid AppId, DateTimeOffset Timestamp);
