@@ -34,6 +34,8 @@ public static class RabbitMqPermissions
             ("log-batch", [nameof(LogBatch)]),
             // A temporary queue per API process (every API keeps every stager's catalog).
             ("stager-catalog-api-.+", [nameof(StagerCatalogAdvertised)]),
+            // And one for the dashboard's metrics history: every heartbeat and every router's request stats.
+            ("metrics-api-metrics-.+", [nameof(CellHeartbeat), nameof(RouterAppStats)]),
         ]),
         Roles.Scheduler => new(OutboxMessages, OutboxQueues,
         [
@@ -45,8 +47,8 @@ public static class RabbitMqPermissions
             [(Regex.Escape(Queues.Stage), [])]),
         Roles.Cell => new([nameof(InstanceStateChanged), nameof(CellHeartbeat), nameof(LogBatch)], [],
             [(Regex.Escape(Queues.Cell(cellId ?? throw new ArgumentException("a cell's permissions need its id", nameof(cellId)))), [])]),
-        // A temporary queue per router process; access lines go out as LogBatch.
-        Roles.Router => new([nameof(LogBatch)], [],
+        // A temporary queue per router process; access lines go out as LogBatch, request stats as RouterAppStats.
+        Roles.Router => new([nameof(LogBatch), nameof(RouterAppStats)], [],
             [("route-change-router-.+", [nameof(InstanceStateChanged), nameof(AppDesiredStateChanged)])]),
         _ => new([], [], []),
     };
