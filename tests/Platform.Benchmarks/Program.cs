@@ -37,6 +37,17 @@ if (what is "all" or "push")
         Console.WriteLine($"| {r.Run,-8} | {r.Steps.ToStager,9:F0} | {r.Steps.ToDetected,14:F0} | {r.Steps.Dependencies,12:F0} | {r.Steps.Steps,15:F0} | {r.Steps.PackAndUpload,11:F0} | {r.Steps.ToApi,10:F0} | {r.Steps.Rest,6:F0} |");
 }
 
+if (what is "all" or "match")
+{
+    Console.WriteLine("## Resource matching: bytes plat sends for a 50 MB app, first push and re-pushes");
+    var rows = await ResourceMatchBenchmark.RunAsync();
+    Console.WriteLine($"| {"push",-34} | {"app MB",7} | {"sent KB",9} | {"sent / app",10} | {"files sent",12} | {"seconds",7} |");
+    Console.WriteLine("|------------------------------------|---------|-----------|------------|--------------|---------|");
+    foreach (var r in rows)
+        Console.WriteLine($"| {r.What,-34} | {r.AppBytes / 1048576.0,7:F1} | {r.SentBytes / 1024.0,9:F0} | {100.0 * r.SentBytes / r.AppBytes,9:F2}% | {r.FilesSent,5} of {r.Files,3} | {r.Seconds,7:F1} |");
+    Console.WriteLine();
+}
+
 if (what is "idle")
 {
     Console.WriteLine("## Idle instances at the sandbox: 100 containers, this process as their agent, one monitor each");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmarks: starts the services the way the tests do, then prints the tables.
-#   ./tests/Platform.Benchmarks/run.sh [all|sandbox|push|cell|idle|node|java|router]
+#   ./tests/Platform.Benchmarks/run.sh [all|sandbox|push|match|cell|idle|node|java|router]
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 # A failing service start stops here (a bare eval "$(...)" would ignore its exit status).
