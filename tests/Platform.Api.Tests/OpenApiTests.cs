@@ -117,6 +117,11 @@ public sealed partial class OpenApiTests(ITestOutputHelper output) : IAsyncLifet
                     failures.Add($"{op.Name} {path.Name}: no responses");
                 else if (!responses.EnumerateObject().Any(r => r.Name.StartsWith('2')))
                     failures.Add($"{op.Name} {path.Name}: no success response");
+                else
+                    // A success with a body says what the body is (a handler returning IResult says nothing by itself).
+                    foreach (var success in responses.EnumerateObject().Where(r => r.Name.StartsWith('2') && r.Name != "204"))
+                        if (!success.Value.TryGetProperty("content", out var content) || !content.EnumerateObject().Any())
+                            failures.Add($"{op.Name} {path.Name}: {success.Name} without content");
                 if (op.Value.TryGetProperty("requestBody", out var body))
                     foreach (var media in body.GetProperty("content").EnumerateObject())
                         if (!media.Value.TryGetProperty("schema", out _))

@@ -26,7 +26,7 @@ public static class LogStreamEndpoints
     public static RouteGroupBuilder MapLogStreamEndpoints(this RouteGroupBuilder space)
     {
         space.MapGet("/apps/{name}/logs/stream", StreamAsync).InSpace(SpaceAction.Read).Problems(StatusCodes.Status400BadRequest)
-            .ServerSentEvents("\"log\" per LogLineResponse, its id the line's (resume with Last-Event-ID or ?after=)");
+            .ServerSentEvents("one unnamed event (type message) per log line, its data a LogLineResponse and its id the line's (resume with Last-Event-ID or ?after=)");
         return space;
     }
 
