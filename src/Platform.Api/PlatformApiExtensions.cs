@@ -97,8 +97,7 @@ public static class PlatformApiExtensions
             .MapDomainsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
-            .MapCatalogEndpoints()
-            .MapCellsEndpoints();
+            .MapCatalogEndpoints();
         v1.MapGroup("/spaces/{space}")
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()

@@ -58,7 +58,8 @@ public static partial class PlatformOpenApi
                 .DisableDefaultFonts()
                 .DisableTelemetry()
                 .DisableAgent()
-                .DisableMcp())
+                .DisableMcp()
+                .HideDeveloperTools())
             .Anonymous();
         return app;
     }
@@ -91,7 +92,7 @@ public static partial class PlatformOpenApi
             "The /v1 API of Platform's api role (what plat and the dashboard use). Errors are RFC 9457 problems " +
             "(application/problem+json) with a title and a detail that says what to do. Calls need a bearer token " +
             "(POST /v1/tokens, or an API token) or the dashboard's session cookie (POST /v1/sessions; changes made with " +
-            $"the cookie also need the {SessionCookie.CsrfHeader} header). The reference page is {ReferencePath}.";
+            $"the cookie also need the {SessionCookie.CsrfHeader} header). The reference page is {ReferencePath}/.";
         // The tags the operation transformer gave, in order, so the reference page groups by them.
         document.Tags = new HashSet<OpenApiTag>(document.Paths.Values
             .SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>())
