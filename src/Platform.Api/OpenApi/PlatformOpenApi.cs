@@ -154,11 +154,21 @@ public static partial class PlatformOpenApi
     private static async Task<OpenApiRequestBody> RequestBodyAsync(RequestBodyDoc body, OpenApiOperationTransformerContext context, CancellationToken ct)
     {
         IOpenApiSchema schema = body.Type is { } type
-            ? await context.GetOrCreateSchemaAsync(type, null, ct)
+            ? Component(type.Name, await context.GetOrCreateSchemaAsync(type, null, ct), context.Document)
             : new OpenApiSchema { Type = JsonSchemaType.String, Format = body.Binary ? "binary" : null };
         var content = new Dictionary<string, OpenApiMediaType>();
         foreach (var mediaType in body.ContentTypes) content[mediaType] = new OpenApiMediaType { Schema = schema };
         return new OpenApiRequestBody { Required = true, Description = body.Description, Content = content };
+    }
+
+    /// <summary>A body's schema as a named component (as response types are), so generated clients get a named type.</summary>
+    private static IOpenApiSchema Component(string id, IOpenApiSchema schema, OpenApiDocument? document)
+    {
+        if (document is null) return schema;
+        document.Components ??= new OpenApiComponents();
+        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas.TryAdd(id, schema);
+        return new OpenApiSchemaReference(id, document);
     }
 
     private static async Task AddProblemAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, int status, CancellationToken ct)
