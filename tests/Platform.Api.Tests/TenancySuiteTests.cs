@@ -93,7 +93,8 @@ public sealed class TenancySuiteTests(ITestOutputHelper output) : IAsyncLifetime
             .Replace("{space}", _space.ToString()).Replace("{org}", _org.ToString())
             .Replace("{name}", App).Replace("{id:guid}", _buildId).Replace("{id}", _buildId)
             .Replace("{username}", "target").Replace("{variable}", "SUITE_VAR").Replace("{tokenName}", "suite-token")
-            .Replace("{domain}", "suite.example").Replace("{documentName?}", "v1").Replace("{documentName}", "v1");
+            .Replace("{domain}", "suite.example").Replace("{documentName?}", "v1").Replace("{documentName}", "v1")
+            .Replace("{*path:nonfile}", "some/page"); // the dashboard's fallback
         // A role fitting the route: org roles under /orgs, space roles under /spaces.
         path = path.Replace("{role}", template.Contains("/orgs/", StringComparison.Ordinal) ? "OrgAuditor" : "SpaceAuditor");
         Assert.DoesNotContain("{", path);
