@@ -10,6 +10,7 @@ using Platform.Api.Live;
 using Platform.Api.Metrics;
 using Platform.Api.Endpoints;
 using Platform.Api.Logs;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api;
 
@@ -34,6 +35,7 @@ public static class PlatformApiExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.AppsDomain), "Api:AppsDomain must be set");
         services.TryAddSingleton(TimeProvider.System);
         services.AddProblemDetails();
+        services.AddPlatformOpenApi();
         // Bearer tokens (plat, scripts) and the dashboard's session cookie; a request is one or the other.
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(BearerTokenHandler.SchemeName, null)
@@ -76,6 +78,7 @@ public static class PlatformApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UsePlatformDashboardFiles();
+        app.UsePlatformApiDocsHeaders();
         app.UseAuthentication();
         app.UseAuthorization();
 
@@ -110,6 +113,7 @@ public static class PlatformApiExtensions
             .MapMetricsEndpoints()
             .MapSpaceLiveEndpoints()
             .MapExecEndpoints();
+        app.MapPlatformApiDocs();
         app.MapPlatformDashboard();
         return app;
     }

@@ -60,4 +60,25 @@ public sealed class DashboardHostingTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.MethodNotAllowed, (await http.PostAsync("/some/page", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_openapi_document_and_its_reference_page_are_not_the_dashboard()
+    {
+        using var http = _host.Client();
+        var document = await http.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, document.StatusCode);
+        Assert.Equal("application/json", document.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("\"openapi\"", await document.Content.ReadAsStringAsync());
+
+        var page = await http.GetAsync("/api-docs/");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("/assets/index-abc123.js", html);
+        Assert.Contains("openapi/v1.json", html);
+        // Its own policy, not the dashboard's (which allows no inline script at all).
+        Assert.Contains("'nonce-", string.Join(";", page.Headers.GetValues("Content-Security-Policy")));
+
+        // Unknown paths under them are problems, not the dashboard's page.
+        await ProblemAssert.IsProblemAsync(await http.GetAsync("/openapi/v2"), HttpStatusCode.NotFound, "/openapi/v1.json");
+    }
 }

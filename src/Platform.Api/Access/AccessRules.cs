@@ -48,17 +48,22 @@ public static class AccessRuleExtensions
     public const string SpaceRouteValue = "space";
     public const string OrgRouteValue = "org";
 
-    public static RouteHandlerBuilder Anonymous(this RouteHandlerBuilder endpoint) =>
+    // Each rule also declares the problem responses it answers itself (for the OpenAPI document): 401 without valid
+    // credentials, 403 for a caller the rule refuses, 404 for a space or org the caller has no role in.
+
+    /// <summary>Any endpoint (the OpenAPI document and its reference page too, which are not route handlers).</summary>
+    public static TBuilder Anonymous<TBuilder>(this TBuilder endpoint) where TBuilder : IEndpointConventionBuilder =>
         endpoint.AllowAnonymous().WithMetadata(new AnonymousAccess());
 
-    public static RouteHandlerBuilder AnyUser(this RouteHandlerBuilder endpoint) => endpoint.WithMetadata(new AnyUserAccess());
+    public static RouteHandlerBuilder AnyUser(this RouteHandlerBuilder endpoint) =>
+        endpoint.WithMetadata(new AnyUserAccess()).ProducesProblem(StatusCodes.Status401Unauthorized);
 
     /// <summary>Outside the user-token policy: the endpoint checks the router credential itself.</summary>
     public static RouteHandlerBuilder RouterOnly(this RouteHandlerBuilder endpoint) =>
-        endpoint.AllowAnonymous().WithMetadata(new RouterCredentialAccess());
+        endpoint.AllowAnonymous().WithMetadata(new RouterCredentialAccess()).ProducesProblem(StatusCodes.Status401Unauthorized);
 
     public static RouteHandlerBuilder AdminOnly(this RouteHandlerBuilder endpoint) =>
-        endpoint.WithMetadata(new AdminAccess()).AddEndpointFilter(async (context, next) =>
+        endpoint.WithMetadata(new AdminAccess()).Refusals(forbidden: true, notFound: false).AddEndpointFilter(async (context, next) =>
         {
             var user = context.HttpContext.User;
             if (!user.IsAdmin())
@@ -69,7 +74,7 @@ public static class AccessRuleExtensions
         });
 
     public static RouteHandlerBuilder InOrg(this RouteHandlerBuilder endpoint, OrgAction action) =>
-        endpoint.WithMetadata(new OrgAccessRule(action)).AddEndpointFilter(async (context, next) =>
+        endpoint.WithMetadata(new OrgAccessRule(action)).Refusals(forbidden: action != OrgAction.Read, notFound: true).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var raw = http.Request.RouteValues[OrgRouteValue] as string;
@@ -88,7 +93,7 @@ public static class AccessRuleExtensions
         });
 
     public static RouteHandlerBuilder InSpace(this RouteHandlerBuilder endpoint, SpaceAction action) =>
-        endpoint.WithMetadata(new SpaceAccessRule(action)).AddEndpointFilter(async (context, next) =>
+        endpoint.WithMetadata(new SpaceAccessRule(action)).Refusals(forbidden: action != SpaceAction.Read, notFound: true).AddEndpointFilter(async (context, next) =>
         {
             var http = context.HttpContext;
             var raw = http.Request.RouteValues[SpaceRouteValue] as string;
@@ -103,6 +108,14 @@ public static class AccessRuleExtensions
             http.RequestServices.GetRequiredService<RequestScope>().SpaceAccess = access;
             return await next(context);
         });
+
+    /// <summary>Every role in a space or org may read it: only a change can be forbidden, a stranger gets 404.</summary>
+    private static RouteHandlerBuilder Refusals(this RouteHandlerBuilder endpoint, bool forbidden, bool notFound)
+    {
+        endpoint.ProducesProblem(StatusCodes.Status401Unauthorized);
+        if (forbidden) endpoint.ProducesProblem(StatusCodes.Status403Forbidden);
+        return notFound ? endpoint.ProducesProblem(StatusCodes.Status404NotFound) : endpoint;
+    }
 
     private static string Needed(IReadOnlyList<string> roles) =>
         roles.Count == 1 ? $"the role {roles[0]} (or platform admin)" : $"one of the roles {string.Join(", ", roles)} (or platform admin)";

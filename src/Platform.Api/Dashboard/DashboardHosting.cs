@@ -45,8 +45,10 @@ public static class DashboardHosting
         app.MapFallback(async (HttpContext context) =>
         {
             var path = context.Request.Path;
-            if (path.StartsWithSegments("/v1") || path.StartsWithSegments("/healthz"))
-                return ApiProblems.NotFound("Not found", $"there is no API endpoint {context.Request.Method} {path}: see docs/api.md");
+            if (path.StartsWithSegments("/v1") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/openapi")
+                || path.StartsWithSegments(OpenApi.PlatformOpenApi.ReferencePath))
+                return ApiProblems.NotFound("Not found",
+                    $"there is no API endpoint {context.Request.Method} {path}: see {OpenApi.PlatformOpenApi.DocumentPath} or {OpenApi.PlatformOpenApi.ReferencePath}");
             if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
                 return Results.Problem(title: "Method not allowed", detail: "the dashboard's pages are read with GET",
                     statusCode: StatusCodes.Status405MethodNotAllowed);
@@ -58,7 +60,7 @@ public static class DashboardHosting
                         $"no dashboard in {dir}: build it (cd web && npm ci && npm run build) or set Api:DashboardDir");
             SetHeaders(context, immutable: false);
             return Results.File(index, "text/html; charset=utf-8");
-        }).Anonymous();
+        }).Anonymous().ExcludeFromDescription();
         return app;
     }
 

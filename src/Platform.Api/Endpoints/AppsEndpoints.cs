@@ -14,6 +14,7 @@ using Platform.Contracts.Messages;
 using Platform.Data;
 using Platform.Data.Outbox;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -25,16 +26,19 @@ public static class AppsEndpoints
 {
     public static RouteGroupBuilder MapAppsEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/apps", ListAsync).InSpace(SpaceAction.Read);
-        space.MapPost("/apps", CreateAsync).InSpace(SpaceAction.Write);
-        space.MapGet("/apps/{name}", ShowAsync).InSpace(SpaceAction.Read);
-        space.MapPatch("/apps/{name}", UpdateAsync).InSpace(SpaceAction.Write);
-        space.MapDelete("/apps/{name}", DeleteAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/start", StartAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/stop", StopAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/restart", RestartAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/scale", ScaleAsync).InSpace(SpaceAction.Write);
-        space.MapPut("/apps/{name}/features/ssh", SetSshAsync).InSpace(SpaceAction.Write);
+        space.MapGet("/apps", ListAsync).InSpace(SpaceAction.Read).Produces<List<AppResponse>>();
+        space.MapPost("/apps", CreateAsync).InSpace(SpaceAction.Write).JsonBody<AppRequest>().Produces<AppResponse>(StatusCodes.Status201Created)
+            .Problems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        space.MapGet("/apps/{name}", ShowAsync).InSpace(SpaceAction.Read).Produces<AppDetailResponse>();
+        space.MapPatch("/apps/{name}", UpdateAsync).InSpace(SpaceAction.Write).JsonBody<AppRequest>("only the fields given change").Produces<AppResponse>()
+            .Problems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        space.MapDelete("/apps/{name}", DeleteAsync).InSpace(SpaceAction.Write).Produces(StatusCodes.Status204NoContent);
+        space.MapPost("/apps/{name}/start", StartAsync).InSpace(SpaceAction.Write).Produces<AppResponse>().Problems(StatusCodes.Status422UnprocessableEntity);
+        space.MapPost("/apps/{name}/stop", StopAsync).InSpace(SpaceAction.Write).Produces<AppResponse>();
+        space.MapPost("/apps/{name}/restart", RestartAsync).InSpace(SpaceAction.Write).Produces<AppResponse>()
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
+        space.MapPost("/apps/{name}/scale", ScaleAsync).InSpace(SpaceAction.Write).JsonBody<ScaleRequest>().Produces<AppResponse>().Problems(StatusCodes.Status422UnprocessableEntity);
+        space.MapPut("/apps/{name}/features/ssh", SetSshAsync).InSpace(SpaceAction.Write).JsonBody<FeatureRequest>().Produces<FeatureResponse>();
         return space;
     }
 

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts.Api;
+using Platform.Api.OpenApi;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Api.Access;
@@ -18,8 +20,8 @@ public static class BuildsEndpoints
 {
     public static RouteGroupBuilder MapBuildsEndpoints(this RouteGroupBuilder space)
     {
-        space.MapPost("/apps/{name}/builds", CreateAsync).InSpace(SpaceAction.Write);
-        space.MapGet("/apps/{name}/builds/{id:guid}", ShowAsync).InSpace(SpaceAction.Read);
+        space.MapPost("/apps/{name}/builds", CreateAsync).InSpace(SpaceAction.Write).Produces<BuildResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status422UnprocessableEntity);
+        space.MapGet("/apps/{name}/builds/{id:guid}", ShowAsync).InSpace(SpaceAction.Read).Produces<BuildResponse>();
         return space;
     }
 

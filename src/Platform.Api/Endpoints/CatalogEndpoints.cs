@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Platform.Contracts.Api;
 using Platform.Api.Catalog;
 using Platform.Api.Access;
 
@@ -11,8 +12,8 @@ public static class CatalogEndpoints
 {
     public static RouteGroupBuilder MapCatalogEndpoints(this RouteGroupBuilder app)
     {
-        app.MapGet("/buildpacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Buildpacks())).AnyUser();
-        app.MapGet("/stacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Stacks())).AnyUser();
+        app.MapGet("/buildpacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Buildpacks())).AnyUser().Produces<List<BuildpackResponse>>();
+        app.MapGet("/stacks", (StagerCatalogs catalogs) => Results.Ok(catalogs.Stacks())).AnyUser().Produces<List<StackResponse>>();
         return app;
     }
 }

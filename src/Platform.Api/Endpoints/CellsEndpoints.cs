@@ -20,7 +20,7 @@ public static class CellsEndpoints
     public static RouteGroupBuilder MapCellsEndpoints(this RouteGroupBuilder v1)
     {
         v1.MapGet("/cells", async (PlatformDbContext db, IOptions<ApiOptions> options, TimeProvider time, CancellationToken ct) =>
-            Results.Ok(await ReadAsync(db, options.Value, time.GetUtcNow(), ct))).AdminOnly();
+            Results.Ok(await ReadAsync(db, options.Value, time.GetUtcNow(), ct))).AdminOnly().Produces<List<CellResponse>>();
         return v1;
     }
 

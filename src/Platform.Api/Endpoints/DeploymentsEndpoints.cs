@@ -10,6 +10,7 @@ using Platform.Api.Infrastructure;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -21,10 +22,10 @@ public static class DeploymentsEndpoints
 {
     public static RouteGroupBuilder MapDeploymentsEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/apps/{name}/revisions", RevisionsAsync).InSpace(SpaceAction.Read);
-        space.MapGet("/apps/{name}/deployments", ListAsync).InSpace(SpaceAction.Read);
-        space.MapPost("/apps/{name}/deployments", CreateAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/deployments/cancel", CancelAsync).InSpace(SpaceAction.Write);
+        space.MapGet("/apps/{name}/revisions", RevisionsAsync).InSpace(SpaceAction.Read).Produces<List<RevisionResponse>>();
+        space.MapGet("/apps/{name}/deployments", ListAsync).InSpace(SpaceAction.Read).Produces<List<DeploymentResponse>>();
+        space.MapPost("/apps/{name}/deployments", CreateAsync).InSpace(SpaceAction.Write).JsonBody<DeploymentRequest>().Produces<DeploymentResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status422UnprocessableEntity);
+        space.MapPost("/apps/{name}/deployments/cancel", CancelAsync).InSpace(SpaceAction.Write).Produces<DeploymentResponse>().Problems(StatusCodes.Status422UnprocessableEntity);
         return space;
     }
 

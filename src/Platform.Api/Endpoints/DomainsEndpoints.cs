@@ -11,6 +11,7 @@ using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -24,11 +25,12 @@ public static class DomainsEndpoints
 {
     public static RouteGroupBuilder MapDomainsEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/domains", ListAsync).AnyUser();
-        v1.MapPost("/domains", CreateSharedAsync).AdminOnly();
-        v1.MapDelete("/domains/{domain}", DeleteSharedAsync).AdminOnly();
-        v1.MapPost("/orgs/{org}/domains", CreatePrivateAsync).InOrg(OrgAction.Manage);
-        v1.MapDelete("/orgs/{org}/domains/{domain}", DeletePrivateAsync).InOrg(OrgAction.Manage);
+        v1.MapGet("/domains", ListAsync).AnyUser().Produces<List<DomainResponse>>();
+        v1.MapPost("/domains", CreateSharedAsync).AdminOnly().JsonBody<NameRequest>().Produces<DomainResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
+        v1.MapDelete("/domains/{domain}", DeleteSharedAsync).AdminOnly().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
+        v1.MapPost("/orgs/{org}/domains", CreatePrivateAsync).InOrg(OrgAction.Manage).JsonBody<NameRequest>().Produces<DomainResponse>(StatusCodes.Status201Created)
+            .Problems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        v1.MapDelete("/orgs/{org}/domains/{domain}", DeletePrivateAsync).InOrg(OrgAction.Manage).Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status422UnprocessableEntity);
         return v1;
     }
 

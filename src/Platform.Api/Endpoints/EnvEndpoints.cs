@@ -11,6 +11,7 @@ using Platform.Contracts.Api;
 using Platform.Contracts.Messages;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -23,9 +24,9 @@ public static class EnvEndpoints
 {
     public static RouteGroupBuilder MapEnvEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/apps/{name}/env", ShowAsync).InSpace(SpaceAction.ReadSecrets);
-        space.MapPut("/apps/{name}/env/{variable}", SetAsync).InSpace(SpaceAction.Write);
-        space.MapDelete("/apps/{name}/env/{variable}", UnsetAsync).InSpace(SpaceAction.Write);
+        space.MapGet("/apps/{name}/env", ShowAsync).InSpace(SpaceAction.ReadSecrets).Produces<AppEnvResponse>();
+        space.MapPut("/apps/{name}/env/{variable}", SetAsync).InSpace(SpaceAction.Write).JsonBody<EnvValueRequest>().Produces<AppEnvResponse>();
+        space.MapDelete("/apps/{name}/env/{variable}", UnsetAsync).InSpace(SpaceAction.Write).Produces<AppEnvResponse>();
         return space;
     }
 

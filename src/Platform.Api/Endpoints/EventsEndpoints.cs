@@ -3,11 +3,13 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts.Api;
 using Platform.Api.Infrastructure;
 using Platform.Api.Access;
 using Platform.Contracts;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -22,14 +24,14 @@ public static class EventsEndpoints
 
     public static RouteGroupBuilder MapEventsEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/events", AllAsync).AnyUser();
+        v1.MapGet("/events", AllAsync).AnyUser().Produces<List<EventResponse>>().Problems(StatusCodes.Status400BadRequest);
         return v1;
     }
 
     public static RouteGroupBuilder MapSpaceEventsEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/events", ForSpaceAsync).InSpace(SpaceAction.Read);
-        space.MapGet("/apps/{name}/events", ForAppAsync).InSpace(SpaceAction.Read);
+        space.MapGet("/events", ForSpaceAsync).InSpace(SpaceAction.Read).Produces<List<EventResponse>>().Problems(StatusCodes.Status400BadRequest);
+        space.MapGet("/apps/{name}/events", ForAppAsync).InSpace(SpaceAction.Read).Produces<List<EventResponse>>().Problems(StatusCodes.Status400BadRequest);
         return space;
     }
 

@@ -14,6 +14,7 @@ using Platform.Api.Access;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -37,7 +38,9 @@ public static class ExecEndpoints
 
     public static RouteGroupBuilder MapExecEndpoints(this RouteGroupBuilder space)
     {
-        space.MapPost("/apps/{name}/exec", ExecAsync).InSpace(SpaceAction.Exec);
+        space.MapPost("/apps/{name}/exec", ExecAsync).InSpace(SpaceAction.Exec).JsonBody<ExecRequest>()
+            .Produces<ExecFrame>(StatusCodes.Status200OK, "application/x-ndjson")
+            .Problems(StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
         return space;
     }
 

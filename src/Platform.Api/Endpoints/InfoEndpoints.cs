@@ -16,10 +16,10 @@ public static class InfoEndpoints
 
     public static IEndpointRouteBuilder MapInfoEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => Results.Text("ok")).Anonymous();
+        app.MapGet("/healthz", () => Results.Text("ok")).Anonymous().Produces<string>(StatusCodes.Status200OK, "text/plain");
         app.MapGet("/v1/info", (IOptions<ApiOptions> options) =>
             Results.Ok(new InfoResponse(Version, options.Value.AppsDomain, options.Value.RouterUrl, options.Value.MaxUploadBytes)))
-            .Anonymous();
+            .Anonymous().Produces<InfoResponse>();
         return app;
     }
 }

@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
+using Platform.Contracts.Api;
 using Platform.Api.Infrastructure;
 using Platform.Api.Access;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -19,7 +21,7 @@ public static class LogsEndpoints
 
     public static RouteGroupBuilder MapLogsEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/apps/{name}/logs", ListAsync).InSpace(SpaceAction.Read);
+        space.MapGet("/apps/{name}/logs", ListAsync).InSpace(SpaceAction.Read).Produces<List<LogLineResponse>>().Problems(StatusCodes.Status400BadRequest);
         return space;
     }
 

@@ -3,12 +3,14 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Platform.Contracts.Api;
 using Platform.Api.Access;
 using Platform.Api.AppModel;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Data;
 using Platform.Manifests;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -27,12 +29,18 @@ public static class ManifestEndpoints
     public static RouteGroupBuilder MapManifestEndpoints(this RouteGroupBuilder space)
     {
         space.MapPost("/manifest", (HttpRequest request, ClaimsPrincipal user, RequestScope scope, ManifestApplier applier, CancellationToken ct) =>
-            ApplyAsync(request, user, scope, applier, dryRun: false, ct)).InSpace(SpaceAction.Write);
+            ApplyAsync(request, user, scope, applier, dryRun: false, ct)).InSpace(SpaceAction.Write).ManifestBody();
         space.MapPost("/manifest/diff", (HttpRequest request, ClaimsPrincipal user, RequestScope scope, ManifestApplier applier, CancellationToken ct) =>
-            ApplyAsync(request, user, scope, applier, dryRun: true, ct)).InSpace(SpaceAction.Write);
-        space.MapGet("/apps/{name}/manifest", ShowAsync).InSpace(SpaceAction.ReadSecrets);
+            ApplyAsync(request, user, scope, applier, dryRun: true, ct)).InSpace(SpaceAction.Write).ManifestBody();
+        space.MapGet("/apps/{name}/manifest", ShowAsync).InSpace(SpaceAction.ReadSecrets).Produces<string>(StatusCodes.Status200OK, "application/x-yaml");
         return space;
     }
+
+    /// <summary>The YAML read as the body; what applying it does (or would do); refusals of the manifest's apps and routes.</summary>
+    private static RouteHandlerBuilder ManifestBody(this RouteHandlerBuilder endpoint) =>
+        endpoint.RawBody("a manifest.yml (Cloud Foundry's schema), UTF-8", binary: false, "application/x-yaml", "text/yaml")
+            .Produces<ManifestApplyResponse>()
+            .Problems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
 
     private static async Task<IResult> ApplyAsync(HttpRequest request, ClaimsPrincipal user, RequestScope scope, ManifestApplier applier, bool dryRun, CancellationToken ct)
     {

@@ -12,6 +12,7 @@ using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -23,11 +24,12 @@ public static class MeEndpoints
 {
     public static RouteGroupBuilder MapMeEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/me", Me).AnyUser();
-        v1.MapPut("/me/password", ChangePasswordAsync).AnyUser();
-        v1.MapGet("/api-tokens", ListTokensAsync).AnyUser();
-        v1.MapPost("/api-tokens", CreateTokenAsync).AnyUser();
-        v1.MapDelete("/api-tokens/{tokenName}", RevokeTokenAsync).AnyUser();
+        v1.MapGet("/me", Me).AnyUser().Produces<MeResponse>();
+        v1.MapPut("/me/password", ChangePasswordAsync).AnyUser().JsonBody<PasswordRequest>().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status403Forbidden);
+        v1.MapGet("/api-tokens", ListTokensAsync).AnyUser().Produces<List<ApiTokenResponse>>();
+        v1.MapPost("/api-tokens", CreateTokenAsync).AnyUser().JsonBody<ApiTokenRequest>().Produces<ApiTokenResponse>(StatusCodes.Status201Created)
+            .Problems(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        v1.MapDelete("/api-tokens/{tokenName}", RevokeTokenAsync).AnyUser().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound);
         return v1;
     }
 

@@ -10,6 +10,7 @@ using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -21,17 +22,17 @@ public static class OrgsEndpoints
 {
     public static RouteGroupBuilder MapOrgsEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/orgs", ListAsync).AnyUser();
-        v1.MapPost("/orgs", CreateAsync).AdminOnly();
-        v1.MapGet("/orgs/{org}", Show).InOrg(OrgAction.Read);
-        v1.MapPut("/orgs/{org}/quota", AssignQuotaAsync).AdminOnly();
-        v1.MapGet("/orgs/{org}/spaces", SpacesAsync).InOrg(OrgAction.Read);
-        v1.MapPost("/orgs/{org}/spaces", CreateSpaceAsync).InOrg(OrgAction.Manage);
-        v1.MapGet("/orgs/{org}/users", MembersAsync).InOrg(OrgAction.Read);
-        v1.MapPut("/orgs/{org}/users/{username}/roles/{role}", SetRoleAsync).InOrg(OrgAction.Manage);
-        v1.MapDelete("/orgs/{org}/users/{username}/roles/{role}", UnsetRoleAsync).InOrg(OrgAction.Manage);
-        v1.MapGet("/orgs/{org}/space-quotas", SpaceQuotasAsync).InOrg(OrgAction.Read);
-        v1.MapPost("/orgs/{org}/space-quotas", CreateSpaceQuotaAsync).InOrg(OrgAction.Manage);
+        v1.MapGet("/orgs", ListAsync).AnyUser().Produces<List<OrgResponse>>();
+        v1.MapPost("/orgs", CreateAsync).AdminOnly().JsonBody<NameRequest>().Produces<OrgResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
+        v1.MapGet("/orgs/{org}", Show).InOrg(OrgAction.Read).Produces<OrgResponse>();
+        v1.MapPut("/orgs/{org}/quota", AssignQuotaAsync).AdminOnly().JsonBody<AssignQuotaRequest>().Produces<OrgResponse>().Problems(StatusCodes.Status404NotFound);
+        v1.MapGet("/orgs/{org}/spaces", SpacesAsync).InOrg(OrgAction.Read).Produces<List<SpaceResponse>>();
+        v1.MapPost("/orgs/{org}/spaces", CreateSpaceAsync).InOrg(OrgAction.Manage).JsonBody<NameRequest>().Produces<SpaceResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
+        v1.MapGet("/orgs/{org}/users", MembersAsync).InOrg(OrgAction.Read).Produces<List<MemberResponse>>();
+        v1.MapPut("/orgs/{org}/users/{username}/roles/{role}", SetRoleAsync).InOrg(OrgAction.Manage).RoleChange();
+        v1.MapDelete("/orgs/{org}/users/{username}/roles/{role}", UnsetRoleAsync).InOrg(OrgAction.Manage).RoleChange();
+        v1.MapGet("/orgs/{org}/space-quotas", SpaceQuotasAsync).InOrg(OrgAction.Read).Produces<List<QuotaResponse>>();
+        v1.MapPost("/orgs/{org}/space-quotas", CreateSpaceQuotaAsync).InOrg(OrgAction.Manage).JsonBody<QuotaRequest>().Produces<QuotaResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
         return v1;
     }
 
@@ -129,6 +130,11 @@ public static class OrgsEndpoints
 
     private static async Task<IResult> UnsetRoleAsync(string username, string role, ClaimsPrincipal user, RequestScope scope, RoleAssignments roles, CancellationToken ct) =>
         RoleResult(await roles.UnsetOrgRoleAsync(scope.Org.Org, username, role, user.UserName(), ct));
+
+    /// <summary>What <see cref="RoleResult"/> answers, for the OpenAPI document.</summary>
+    internal static RouteHandlerBuilder RoleChange(this RouteHandlerBuilder endpoint) =>
+        endpoint.Produces(StatusCodes.Status204NoContent)
+            .Problems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity);
 
     internal static IResult RoleResult(RoleAssignments.Outcome outcome) => outcome switch
     {

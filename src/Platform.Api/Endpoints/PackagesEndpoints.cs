@@ -17,6 +17,7 @@ using Platform.Blobstore;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -34,8 +35,13 @@ public static class PackagesEndpoints
 
     public static RouteGroupBuilder MapPackagesEndpoints(this RouteGroupBuilder space)
     {
-        space.MapPut("/apps/{name}/package", UploadAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/resource_match", MatchAsync).InSpace(SpaceAction.Write);
+        space.MapPut("/apps/{name}/package", UploadAsync).InSpace(SpaceAction.Write)
+            .RawBody("the app's archive (zip, war or jar); or multipart/form-data with a 'resources' part (JSON PackageResource list, " +
+                     "the entries the platform has, from POST .../resource_match) and a 'bits' part (a zip of the other entries)",
+                binary: true, "application/zip", "application/octet-stream", "multipart/form-data")
+            .Produces<PackageResponse>(StatusCodes.Status201Created).Produces<PackageResponse>()
+            .Problems(StatusCodes.Status422UnprocessableEntity);
+        space.MapPost("/resource_match", MatchAsync).InSpace(SpaceAction.Write).JsonBody<ResourceMatchRequest>().Produces<ResourceMatchResponse>();
         return space;
     }
 

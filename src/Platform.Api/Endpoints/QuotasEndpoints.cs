@@ -10,6 +10,7 @@ using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -24,9 +25,10 @@ public static class QuotasEndpoints
 
     public static RouteGroupBuilder MapQuotasEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/org-quotas", ListAsync).AnyUser();
+        v1.MapGet("/org-quotas", ListAsync).AnyUser().Produces<List<QuotaResponse>>();
         v1.MapPost("/org-quotas", (HttpRequest request, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct) =>
-            CreateAsync(request, user, null, db, time, ct)).AdminOnly();
+            CreateAsync(request, user, null, db, time, ct)).AdminOnly()
+            .JsonBody<QuotaRequest>().Produces<QuotaResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
         return v1;
     }
 

@@ -26,7 +26,7 @@ public static class RouteTableEndpoints
     public static IEndpointRouteBuilder MapRouteTableEndpoints(this IEndpointRouteBuilder app)
     {
         // Outside the user-token policy: its own credential is checked here.
-        app.MapGet(Path, GetAsync).RouterOnly();
+        app.MapGet(Path, GetAsync).RouterOnly().Produces<RouteTableSnapshot>();
         return app;
     }
 

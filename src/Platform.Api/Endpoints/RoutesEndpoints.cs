@@ -8,6 +8,7 @@ using Platform.Api.Infrastructure;
 using Platform.Api.Routing;
 using Platform.Contracts.Api;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -20,13 +21,18 @@ public static class RoutesEndpoints
 {
     public static RouteGroupBuilder MapRoutesEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/routes", ListAsync).InSpace(SpaceAction.Read);
-        space.MapPost("/routes", CreateAsync).InSpace(SpaceAction.Write);
-        space.MapDelete("/routes", DeleteAsync).InSpace(SpaceAction.Write);
-        space.MapPost("/apps/{name}/routes", MapAsync).InSpace(SpaceAction.Write);
-        space.MapDelete("/apps/{name}/routes", UnmapAsync).InSpace(SpaceAction.Write);
+        space.MapGet("/routes", ListAsync).InSpace(SpaceAction.Read).Produces<List<RouteResponse>>();
+        space.MapPost("/routes", CreateAsync).InSpace(SpaceAction.Write).JsonBody<RouteRequest>()
+            .Produces<RouteResponse>(StatusCodes.Status201Created).Produces<RouteResponse>().RouteRefusals();
+        space.MapDelete("/routes", DeleteAsync).InSpace(SpaceAction.Write).Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status400BadRequest).RouteRefusals();
+        space.MapPost("/apps/{name}/routes", MapAsync).InSpace(SpaceAction.Write).JsonBody<RouteRequest>().Produces<AppResponse>().RouteRefusals();
+        space.MapDelete("/apps/{name}/routes", UnmapAsync).InSpace(SpaceAction.Write).Produces<AppResponse>().Problems(StatusCodes.Status400BadRequest).RouteRefusals();
         return space;
     }
+
+    /// <summary>What <see cref="RouteMapper"/> refuses: an unknown domain or route (404), a route of another space (409), a quota (422).</summary>
+    private static RouteHandlerBuilder RouteRefusals(this RouteHandlerBuilder endpoint) =>
+        endpoint.Problems(StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
 
     private static async Task<IResult> ListAsync(RequestScope scope, RouteMapper routes, CancellationToken ct) =>
         Results.Ok(await routes.ListAsync(scope.Space.Space.Id, ct));

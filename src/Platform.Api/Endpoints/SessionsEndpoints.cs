@@ -9,6 +9,7 @@ using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
 using Platform.Contracts.Api;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -22,9 +23,10 @@ public static class SessionsEndpoints
 {
     public static RouteGroupBuilder MapSessionsEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/sessions", CreateAsync).Anonymous();
-        v1.MapGet("/sessions/current", Current).AnyUser();
-        v1.MapDelete("/sessions", DeleteAsync).AnyUser();
+        v1.MapPost("/sessions", CreateAsync).Anonymous().JsonBody<TokenRequest>().Produces<SessionResponse>()
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
+        v1.MapGet("/sessions/current", Current).AnyUser().Produces<SessionResponse>();
+        v1.MapDelete("/sessions", DeleteAsync).AnyUser().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status400BadRequest);
         return v1;
     }
 

@@ -8,6 +8,7 @@ using Platform.Api.Infrastructure;
 using Platform.Api.Access;
 using Platform.Contracts.Api;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -19,18 +20,18 @@ public static class SpacesEndpoints
 {
     public static RouteGroupBuilder MapSpacesListEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/spaces", ListAsync).AnyUser();
+        v1.MapGet("/spaces", ListAsync).AnyUser().Produces<List<SpaceResponse>>();
         return v1;
     }
 
     public static RouteGroupBuilder MapSpaceEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("", ShowAsync).InSpace(SpaceAction.Read);
-        space.MapGet("/users", MembersAsync).InSpace(SpaceAction.Read);
-        space.MapPut("/users/{username}/roles/{role}", SetRoleAsync).InSpace(SpaceAction.Manage);
-        space.MapDelete("/users/{username}/roles/{role}", UnsetRoleAsync).InSpace(SpaceAction.Manage);
-        space.MapPut("/quota", AssignQuotaAsync).InSpace(SpaceAction.ManageQuota);
-        space.MapPut("/features/ssh", SetSshAsync).InSpace(SpaceAction.Manage);
+        space.MapGet("", ShowAsync).InSpace(SpaceAction.Read).Produces<SpaceResponse>();
+        space.MapGet("/users", MembersAsync).InSpace(SpaceAction.Read).Produces<List<MemberResponse>>();
+        space.MapPut("/users/{username}/roles/{role}", SetRoleAsync).InSpace(SpaceAction.Manage).RoleChange();
+        space.MapDelete("/users/{username}/roles/{role}", UnsetRoleAsync).InSpace(SpaceAction.Manage).RoleChange();
+        space.MapPut("/quota", AssignQuotaAsync).InSpace(SpaceAction.ManageQuota).JsonBody<AssignQuotaRequest>().Produces<SpaceResponse>();
+        space.MapPut("/features/ssh", SetSshAsync).InSpace(SpaceAction.Manage).JsonBody<FeatureRequest>().Produces<FeatureResponse>();
         return space;
     }
 

@@ -10,6 +10,7 @@ using Platform.Api.Access;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -21,8 +22,9 @@ public static class TokensEndpoints
 {
     public static RouteGroupBuilder MapTokensEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapPost("/tokens", CreateAsync).Anonymous();
-        v1.MapDelete("/tokens/current", RevokeCurrentAsync).AnyUser();
+        v1.MapPost("/tokens", CreateAsync).Anonymous().JsonBody<TokenRequest>().Produces<TokenResponse>()
+            .Problems(StatusCodes.Status401Unauthorized, StatusCodes.Status429TooManyRequests);
+        v1.MapDelete("/tokens/current", RevokeCurrentAsync).AnyUser().Produces(StatusCodes.Status204NoContent);
         return v1;
     }
 

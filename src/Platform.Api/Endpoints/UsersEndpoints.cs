@@ -10,6 +10,7 @@ using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
 using Platform.Data.Entities;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Endpoints;
 
@@ -21,9 +22,9 @@ public static class UsersEndpoints
 
     public static RouteGroupBuilder MapUsersEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/users", ListAsync).AdminOnly();
-        v1.MapPost("/users", CreateAsync).AdminOnly();
-        v1.MapDelete("/users/{username}", DeleteAsync).AdminOnly();
+        v1.MapGet("/users", ListAsync).AdminOnly().Produces<List<UserResponse>>();
+        v1.MapPost("/users", CreateAsync).AdminOnly().JsonBody<UserRequest>().Produces<UserResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
+        v1.MapDelete("/users/{username}", DeleteAsync).AdminOnly().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         return v1;
     }
 

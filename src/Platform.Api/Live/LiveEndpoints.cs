@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Platform.Api.Access;
 using Platform.Api.Infrastructure;
 using Platform.Contracts.Api;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Live;
 
@@ -19,18 +20,21 @@ public static class LiveEndpoints
     public static RouteGroupBuilder MapSpaceLiveEndpoints(this RouteGroupBuilder space)
     {
         space.MapGet("/stream", (HttpContext context, RequestScope scope, LiveFeeds feeds) =>
-            Sse.Stream(context, ct => AppsEvents(feeds, scope.Space.Space.Id, ct))).InSpace(SpaceAction.Read);
+            Sse.Stream(context, ct => AppsEvents(feeds, scope.Space.Space.Id, ct))).InSpace(SpaceAction.Read)
+            .ServerSentEvents("\"apps\" (every AppResponse of the space) first, then \"app\" (an AppResponse that changed) and \"app-removed\" ({id, name})");
         space.MapGet("/apps/{name}/stream", async (string name, HttpContext context, RequestScope scope, LiveFeeds feeds, Data.PlatformDbContext db, CancellationToken ct) =>
             await Endpoints.Apps.IdAsync(db, scope, name, ct) is null
                 ? ApiProblems.AppNotFound(name)
-                : Sse.Stream(context, token => AppEvents(feeds, scope.Space.Space.Id, name, token))).InSpace(SpaceAction.Read);
+                : Sse.Stream(context, token => AppEvents(feeds, scope.Space.Space.Id, name, token))).InSpace(SpaceAction.Read)
+            .ServerSentEvents("\"app\" (the AppDetailResponse) whenever it changed, \"events\" ({latestEvent}) when its timeline grew, \"app-removed\" ({id, name})");
         return space;
     }
 
     public static RouteGroupBuilder MapCellsLiveEndpoints(this RouteGroupBuilder v1)
     {
         v1.MapGet("/cells/stream", (HttpContext context, LiveFeeds feeds) =>
-            Sse.Stream(context, ct => CellsEvents(feeds, ct))).AdminOnly();
+            Sse.Stream(context, ct => CellsEvents(feeds, ct))).AdminOnly()
+            .ServerSentEvents("\"cells\" (every CellResponse) whenever a cell changed");
         return v1;
     }
 

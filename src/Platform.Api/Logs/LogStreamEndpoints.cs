@@ -8,6 +8,7 @@ using Platform.Api.Endpoints;
 using Platform.Api.Infrastructure;
 using Platform.Api.Live;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Logs;
 
@@ -24,7 +25,8 @@ public static class LogStreamEndpoints
 
     public static RouteGroupBuilder MapLogStreamEndpoints(this RouteGroupBuilder space)
     {
-        space.MapGet("/apps/{name}/logs/stream", StreamAsync).InSpace(SpaceAction.Read);
+        space.MapGet("/apps/{name}/logs/stream", StreamAsync).InSpace(SpaceAction.Read).Problems(StatusCodes.Status400BadRequest)
+            .ServerSentEvents("one unnamed event (type message) per log line, its data a LogLineResponse and its id the line's (resume with Last-Event-ID or ?after=)");
         return space;
     }
 

@@ -2,10 +2,12 @@ using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Platform.Contracts.Api;
 using Platform.Api.Access;
 using Platform.Api.Infrastructure;
 using Platform.Api.Live;
 using Platform.Data;
+using Platform.Api.OpenApi;
 
 namespace Platform.Api.Metrics;
 
@@ -26,14 +28,14 @@ public static class MetricsEndpoints
             if (appId is null) return ApiProblems.AppNotFound(name);
             var now = time.GetUtcNow();
             return Results.Ok(history.Read(appId.Value, since ?? now - history.Window, now));
-        }).InSpace(SpaceAction.Read);
+        }).InSpace(SpaceAction.Read).Produces<AppMetricsResponse>();
         space.MapGet("/apps/{name}/metrics/stream", async (string name, HttpContext context, RequestScope scope, PlatformDbContext db,
             MetricsHistory history, TimeProvider time, CancellationToken ct) =>
         {
             var appId = await Endpoints.Apps.IdAsync(db, scope, name, ct);
             if (appId is null) return ApiProblems.AppNotFound(name);
             return Sse.Stream(context, token => Samples(history, appId.Value, time, token));
-        }).InSpace(SpaceAction.Read);
+        }).InSpace(SpaceAction.Read).ServerSentEvents("\"metrics\" with the app's new samples");
         return space;
     }
 
