@@ -475,7 +475,13 @@ public sealed class InstanceManager(
     {
         var start = instance.Start;
         logs.Write(start.AppId, "CELL", start.Index, "ERR", $"App instance exited with guid {start.InstanceId}: {reason}");
-        if (reportFirst) await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
+        if (reportFirst)
+        {
+            await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
+            // Reported is not yet dropped: routers apply the report as it reaches them, and requests in flight finish.
+            if (_options.UnhealthyDrainSeconds > 0)
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(_options.UnhealthyDrainSeconds, 60)), time, CancellationToken.None);
+        }
         try { await sandbox.DestroyAsync(ContainerId(start.InstanceId), TimeSpan.Zero, CancellationToken.None); }
         catch (Exception e)
         {

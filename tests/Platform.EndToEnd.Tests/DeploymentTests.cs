@@ -43,7 +43,7 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
             await WaitDeploymentAsync(api, app, "DEPLOYED");
             await WaitSettledAsync(api, app, 3);
         });
-        all.Add(("push v2 (rolling)", counts));
+        Report(all, "push v2 (rolling)", counts);
         Assert.True(counts.OkFrom("v2") > 0, $"no response from v2: {counts}");
 
         // 2. plat restart: rolling, one instance at a time.
@@ -53,7 +53,7 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
             await WaitDeploymentAsync(api, app, "DEPLOYED");
             await WaitSettledAsync(api, app, 3);
         });
-        all.Add(("restart (rolling)", counts));
+        Report(all, "restart (rolling)", counts);
 
         // 3. plat rollback --version 1: back to v1, rolling, two at a time.
         counts = await UnderLoadAsync(host, ["v1", "v2"], async _ =>
@@ -62,22 +62,26 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
             await WaitDeploymentAsync(api, app, "DEPLOYED");
             await WaitSettledAsync(api, app, 3);
         });
-        all.Add(("rollback --version 1", counts));
+        Report(all, "rollback --version 1 --max-in-flight 2", counts);
         var rolledBack = await RevisionOfAllAsync(api, app);
         Assert.True(await OnlyVersionServedAsync(host, "v1"), "after the rollback the router still serves another version than v1");
 
-        // 4. A deployment (of v2 again) canceled while it rolls: once one new instance serves, back to v1.
+        // 4. A deployment canceled while it rolls: a revision whose instances take 4 s to start listening (a command
+        // change, which makes a revision without deploying it), so it is still rolling when one new instance serves.
+        const string slowStart = "sleep 4; exec /layers/busybox/bin/busybox httpd -f -v -p $PORT -h /home/vcap/app";
+        var patched = await api.PatchAsJsonAsync($"{TestSpaces.Default}/apps/{app}", new { command = slowStart });
+        Assert.True(patched.IsSuccessStatusCode, await patched.Content.ReadAsStringAsync());
         counts = await UnderLoadAsync(host, ["v1", "v2"], async load =>
         {
-            var started = await api.PostAsJsonAsync($"{TestSpaces.Default}/apps/{app}/deployments", new DeploymentRequest(null, 1, 2));
+            var started = await api.PostAsJsonAsync($"{TestSpaces.Default}/apps/{app}/deployments", new DeploymentRequest(null, 1));
             Assert.Equal(HttpStatusCode.Created, started.StatusCode);
             var deployment = (await started.Content.ReadFromJsonAsync<DeploymentResponse>())!;
             await WaitUntilAsync(async () => (await DetailAsync(api, app)).InstanceDetails
-                .Any(i => i.State == "RUNNING" && i.Revision == deployment.Revision), "a new instance of the canceled deployment to run");
+                .Any(i => i.State == "RUNNING" && i.Revision == deployment.Revision), "a new instance of the deployment to run");
             await PlatOkAsync(["cancel-deployment", app]);
             await WaitSettledAsync(api, app, 3, rolledBack);
         });
-        all.Add(("canceled deployment", counts));
+        Report(all, "canceled deployment", counts);
         var deployments = await api.GetFromJsonAsync<List<DeploymentResponse>>($"{TestSpaces.Default}/apps/{app}/deployments");
         Assert.Equal("CANCELED", deployments![0].State);
 
@@ -88,6 +92,7 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
             await WaitDeploymentAsync(api, app, "DEPLOYED");
             await WaitSettledAsync(api, app, 3);
         });
+        output.WriteLine($"restart --strategy recreate: {recreate}");
 
         // 6. A version whose instances keep crashing: the deployment fails by itself, the old instances keep serving.
         var before = await RevisionOfAllAsync(api, app);
@@ -100,14 +105,14 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
             await WaitDeploymentAsync(api, app, "FAILED");
             await WaitSettledAsync(api, app, 3, before);
         });
-        all.Add(("crashing version (deployment fails)", counts));
+        Report(all, "crashing version (deployment fails)", counts);
         var failed = (await api.GetFromJsonAsync<List<DeploymentResponse>>($"{TestSpaces.Default}/apps/{app}/deployments"))![0];
         output.WriteLine($"failed deployment: {failed.Reason}");
         Assert.Contains("crashed", failed.Reason);
 
         output.WriteLine($"{Connections} concurrent connections through the router to {app} (3 instances):");
-        foreach (var (phase, c) in all) output.WriteLine($"  {phase,-38} {c}");
-        output.WriteLine($"  {"restart --strategy recreate",-38} {recreate}");
+        foreach (var (phase, c) in all) output.WriteLine($"  {phase,-42} {c}");
+        output.WriteLine($"  {"restart --strategy recreate",-42} {recreate}");
         foreach (var (phase, c) in all) Assert.True(c.Failed == 0, $"{phase}: {c}");
         Assert.True(recreate.Failed > 0, $"recreate stopped every instance at once, yet no request failed: {recreate}");
 
@@ -186,6 +191,12 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
         File.SetUnixFileMode(info, exec);
         File.SetUnixFileMode(@break, exec);
         return dir.FullName;
+    }
+
+    private void Report(List<(string, LoadCounts)> all, string phase, LoadCounts counts)
+    {
+        output.WriteLine($"{phase}: {counts}");
+        all.Add((phase, counts));
     }
 
     /// <summary>Runs <paramref name="phase"/> while a <see cref="LoadLoop"/> keeps <see cref="Connections"/> requests going, and returns its counts.</summary>
