@@ -205,8 +205,11 @@ public sealed class DeploymentTests(PlatdFixture fixture, ITestOutputHelper outp
         await using var load = LoadLoop.Start(Platd.RouterUrl, host, "/version.txt", Connections, versions);
         // Under way before the phase starts: every connection has had answers.
         await WaitUntilAsync(() => Task.FromResult(load.Total >= Connections * 2), "the load loop to get going");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         await phase(load);
-        return await load.StopAsync();
+        var counts = await load.StopAsync();
+        output.WriteLine($"  (phase took {watch.Elapsed.TotalSeconds:0.0} s)"); // printed, not asserted
+        return counts;
     }
 
     private async Task PlatOkAsync(string[] args)

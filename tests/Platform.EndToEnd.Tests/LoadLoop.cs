@@ -73,7 +73,8 @@ public sealed class LoadLoop : IAsyncDisposable
                     _ok.AddOrUpdate(body, 1, (_, n) => n + 1);
                     continue;
                 }
-                failure = response.StatusCode == HttpStatusCode.OK ? $"200 with body '{Shorten(body)}'" : $"{(int)response.StatusCode}";
+                // Who answered matters (the router's own 404/503 say why; an instance's say something else): its first words.
+                failure = response.StatusCode == HttpStatusCode.OK ? $"200 with body '{Shorten(body)}'" : $"{(int)response.StatusCode} '{Shorten(body)}'";
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
