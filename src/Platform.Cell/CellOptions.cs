@@ -47,6 +47,14 @@ public sealed class CellOptions
     /// <summary>Failed liveness checks in a row that take an instance down as crashed ("health check failed").</summary>
     public int LivenessFailures { get; set; } = 2;
 
+    /// <summary>
+    /// Seconds an instance that failed its liveness check is left running after it was reported CRASHED (routers drop it
+    /// on that report) before its container is destroyed: the routers' table update and the requests in flight to it
+    /// get that long, instead of meeting a torn-down network namespace (502s, and 504s for connects to a vanished
+    /// address). 0: destroy at once.
+    /// </summary>
+    public double UnhealthyDrainSeconds { get; set; } = 2;
+
     /// <summary>Time between SIGTERM and SIGKILL when an instance is stopped.</summary>
     public int StopGraceSeconds { get; set; } = 10;
 

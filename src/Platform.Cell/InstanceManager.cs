@@ -406,7 +406,9 @@ public sealed class InstanceManager(
             if (healthy && check.Type != HealthChecks.Process && await WatchLivenessAsync(container, check, ct) is { } failure)
             {
                 if (instance.Stopping) return;
-                await CrashAsync(instance, "health check failed: " + failure, null);
+                // Its process still runs and still takes requests: out of the routes first (routers apply the report at
+                // once), then destroyed, so no request is sent to a container that is being torn down.
+                await CrashAsync(instance, "health check failed: " + failure, null, reportFirst: true);
                 return;
             }
             var exit = await container.Exited;
@@ -467,17 +469,26 @@ public sealed class InstanceManager(
         return false;
     }
 
-    private async Task CrashAsync(Instance instance, string reason, int? exitCode)
+    /// <param name="reportFirst">Report CRASHED before destroying the container (an instance whose process still serves:
+    /// routers drop it before it goes); else after, so that a CRASHED instance is one whose container is gone.</param>
+    private async Task CrashAsync(Instance instance, string reason, int? exitCode, bool reportFirst = false)
     {
         var start = instance.Start;
         logs.Write(start.AppId, "CELL", start.Index, "ERR", $"App instance exited with guid {start.InstanceId}: {reason}");
+        if (reportFirst)
+        {
+            await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
+            // Reported is not yet dropped: routers apply the report as it reaches them, and requests in flight finish.
+            if (_options.UnhealthyDrainSeconds > 0)
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(_options.UnhealthyDrainSeconds, 60)), time, CancellationToken.None);
+        }
         try { await sandbox.DestroyAsync(ContainerId(start.InstanceId), TimeSpan.Zero, CancellationToken.None); }
         catch (Exception e)
         {
             // The crash is reported all the same; what is left is destroyed by the next StopInstance or restore.
             logger.LogError(e, "could not destroy the container of crashed instance {InstanceId}", start.InstanceId);
         }
-        await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
+        if (!reportFirst) await dispatcher.DispatchAsync(Change(instance, InstanceState.Crashed, reason, exitCode), null, CancellationToken.None);
     }
 
     /// <summary>

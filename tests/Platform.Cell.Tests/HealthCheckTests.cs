@@ -50,7 +50,12 @@ public sealed class HealthCheckTests : IAsyncLifetime
         await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Running);
         var crashed = await _cell.WaitForStateAsync(start.InstanceId, InstanceState.Crashed);
         Assert.Equal("health check failed: GET /health answered 404", crashed.Reason);
-        Assert.DoesNotContain(InstanceManager.ContainerId(start.InstanceId), await _cell.Sandbox.ListAsync(CancellationToken.None));
+        // Reported first (routers drop it), destroyed Cell:UnhealthyDrainSeconds later.
+        var container = InstanceManager.ContainerId(start.InstanceId);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((await _cell.Sandbox.ListAsync(CancellationToken.None)).Contains(container) && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.DoesNotContain(container, await _cell.Sandbox.ListAsync(CancellationToken.None));
     }
 
     [Fact]

@@ -8,7 +8,9 @@ public sealed class PlatdFixture : IAsyncLifetime
     private PlatdProcess? _platd;
     public PlatdProcess Platd => _platd ?? throw new InvalidOperationException("platd not started");
 
-    public async Task InitializeAsync() => _platd = await PlatdProcess.StartAsync();
+    // Liveness checked every second (default 5): the liveness test sees a failing instance go within seconds.
+    public async Task InitializeAsync() => _platd = await PlatdProcess.StartAsync(240,
+        new Dictionary<string, string> { ["Cell:LivenessIntervalSeconds"] = "1" });
 
     public async Task DisposeAsync()
     {
