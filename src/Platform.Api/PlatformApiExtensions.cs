@@ -92,6 +92,7 @@ public static class PlatformApiExtensions
             .MapOrgsEndpoints()
             .MapQuotasEndpoints()
             .MapDomainsEndpoints()
+            .MapSecurityGroupsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
             .MapCatalogEndpoints()
