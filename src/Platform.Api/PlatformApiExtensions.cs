@@ -95,8 +95,7 @@ public static class PlatformApiExtensions
             .MapSecurityGroupsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
-            .MapCatalogEndpoints()
-            .MapCellsEndpoints();
+            .MapCatalogEndpoints();
         v1.MapGroup("/spaces/{space}")
             .MapSpaceEndpoints()
             .MapSpaceEventsEndpoints()

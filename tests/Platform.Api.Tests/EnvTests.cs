@@ -43,7 +43,7 @@ public sealed class EnvTests(ApiFixture fixture)
             app.CurrentDropletId = droplet.Id;
             var revision = await Platform.Api.Deployments.Revisions.SnapshotAsync(db, app, "staged", DateTimeOffset.UtcNow, CancellationToken.None);
             db.Instances.Add(new InstanceEntity { Id = Guid.NewGuid(), AppId = app.Id, SpaceId = app.SpaceId, CellId = "c", State = InstanceStates.Running,
-                DropletId = droplet.Id, RevisionId = revision!.Id, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
+                MemoryMb = app.MemoryMb, DiskMb = app.DiskMb, DropletId = droplet.Id, RevisionId = revision!.Id, CreatedAt = DateTimeOffset.UtcNow, UpdatedAt = DateTimeOffset.UtcNow });
             await db.SaveChangesAsync();
         }
         Assert.False((await Admin.GetFromJsonAsync<AppEnvResponse>($"{TestSpaces.Default}/apps/{name}/env"))!.RestartRequired);

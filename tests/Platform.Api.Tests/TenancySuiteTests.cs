@@ -93,7 +93,7 @@ public sealed class TenancySuiteTests(ITestOutputHelper output) : IAsyncLifetime
             .Replace("{space}", _space.ToString()).Replace("{org}", _org.ToString())
             .Replace("{name}", App).Replace("{id:guid}", _buildId).Replace("{id}", _buildId)
             .Replace("{username}", "target").Replace("{variable}", "SUITE_VAR").Replace("{tokenName}", "suite-token")
-            .Replace("{domain}", "suite.example");
+            .Replace("{domain}", "suite.example").Replace("{*path:nonfile}", "apps/suite-page"); // the dashboard's SPA fallback
         // A role fitting the route: org roles under /orgs, space roles under /spaces.
         path = path.Replace("{role}", template.Contains("/orgs/", StringComparison.Ordinal) ? "OrgAuditor" : "SpaceAuditor");
         Assert.DoesNotContain("{", path);

@@ -37,9 +37,14 @@ public sealed partial class LanguageAppTests(PlatdFixture fixture, ITestOutputHe
         var first = LayerDigests(push.Stdout);
         var blobsBefore = Blobs();
 
+        // A push of the same files and settings changes nothing at all.
+        var same = await PushAsync("node-app", "-p", AppDirs.Node, "-m", "256M");
+        Assert.True(same.ExitCode == 0, $"second push failed: {same}");
+        Assert.Contains("Nothing to change", same.Stdout);
+
         // Restage with nothing changed: the same package again. node_modules comes from the build cache.
-        var again = await PushAsync("node-app", "-p", AppDirs.Node, "-m", "256M");
-        Assert.True(again.ExitCode == 0, $"second push failed: {again}");
+        var again = await Platd.PlatAsync(["restage", "node-app"], timeout: TimeSpan.FromMinutes(10));
+        Assert.True(again.ExitCode == 0, $"restage failed: {again}");
         Assert.Contains("Restoring node_modules from the build cache", again.Stdout);
         var second = LayerDigests(again.Stdout);
 
@@ -94,9 +99,12 @@ public sealed partial class LanguageAppTests(PlatdFixture fixture, ITestOutputHe
             Assert.True(procfile.ExitCode == 0, procfile.ToString());
             Assert.Contains("Start command (from Procfile): node server.js", procfile.Stdout);
 
+            // The same files with -c: a settings change only (no upload, no staging); the next staging uses it.
             var command = await PushAsync("node-procfile", "-p", dir, "-m", "256M", "--no-start", "-c", "node ./server.js");
             Assert.True(command.ExitCode == 0, command.ToString());
-            Assert.Contains("Start command (from -c): node ./server.js", command.Stdout);
+            var restage = await Platd.PlatAsync(["restage", "node-procfile"], timeout: TimeSpan.FromMinutes(10));
+            Assert.True(restage.ExitCode == 0, restage.ToString());
+            Assert.Contains("Start command (from -c): node ./server.js", restage.Stdout);
         }
         finally
         {

@@ -33,6 +33,9 @@ public sealed class DashboardFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // Expectations wait for what a person would see; 5 s (Playwright's default) is too short for a sign-in
+        // (PBKDF2 with 600,000 iterations) or a drained stop on a loaded 2-core machine. A wait, not a timed assertion.
+        Assertions.SetDefaultExpectTimeout(30_000);
         if (!File.Exists(Path.Combine(DashboardDir, "index.html")))
             throw new InvalidOperationException($"the dashboard is not built in {DashboardDir}: run (cd web && npm ci && npm run build), as ./deploy/test.sh does");
         if (!File.Exists(Chromium))

@@ -271,8 +271,8 @@ public sealed class ExecMetricsVolumesTests(PlatdWithSiteFixture fixture, ITestO
         Assert.True(afterRestart.ExitCode == 0, afterRestart.ToString());
         Assert.Equal(content + "\n", afterRestart.Stdout);
 
-        // Restage: a new droplet, new instances, the same volume (push without --volume keeps the app's volumes).
-        var push = await Platd.PlatAsync(["push", App, "-p", PlatdWithSiteFixture.SiteDir]);
+        // Restage: a new droplet, new instances, the same volume. (A push of the same files changes nothing now.)
+        var push = await Platd.PlatAsync(["restage", App]);
         Assert.True(push.ExitCode == 0, push.ToString());
         await WaitForInstanceAsync(api, i => i.Id != restarted.Id && i.Id != before.Id, "a new instance after restage");
         var afterRestage = await Platd.PlatAsync(["exec", App, "--", "cat", $"{PlatdWithSiteFixture.VolumePath}/file"]);

@@ -25,7 +25,7 @@ internal static class ExecCommand
             Description = "The command and its arguments, after --; run directly (use sh -c '...' for a shell)",
             Arity = ArgumentArity.OneOrMore,
         };
-        var exec = new Command("exec", "Run a command inside a running instance and exit with its exit code (admins only): plat exec NAME [-i N] [--stdin] -- CMD ARGS...")
+        var exec = new Command("exec", "Run a command inside a running instance and exit with its exit code (space developers, unless ssh is disabled): plat exec NAME [-i N] [--stdin] -- CMD ARGS...")
         {
             name, index, stdin, command,
         };
