@@ -95,6 +95,7 @@ public static class PlatformApiExtensions
             .MapOrgsEndpoints()
             .MapQuotasEndpoints()
             .MapDomainsEndpoints()
+            .MapSecurityGroupsEndpoints()
             .MapSpacesListEndpoints()
             .MapEventsEndpoints()
             .MapCatalogEndpoints();

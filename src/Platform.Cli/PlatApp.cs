@@ -29,7 +29,7 @@ public static class PlatApp
             CatalogCommands.Cells(env),
         };
         foreach (var command in TenancyCommands.All(env).Concat(AccountCommands.All(env)).Concat(EnvCommands.All(env))
-                     .Concat(DeploymentCommands.All(env)).Concat(RouteCommands.All(env)).Concat(ManifestCommands.All(env)))
+                     .Concat(DeploymentCommands.All(env)).Concat(RouteCommands.All(env)).Concat(SecurityGroupCommands.All(env)).Concat(ManifestCommands.All(env)))
             root.Subcommands.Add(command);
         return root;
     }

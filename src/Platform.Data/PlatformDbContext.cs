@@ -24,6 +24,8 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
     public DbSet<InstanceEntity> Instances => Set<InstanceEntity>();
     public DbSet<CellEntity> Cells => Set<CellEntity>();
     public DbSet<DomainEntity> Domains => Set<DomainEntity>();
+    public DbSet<SecurityGroupEntity> SecurityGroups => Set<SecurityGroupEntity>();
+    public DbSet<SecurityGroupSpaceEntity> SecurityGroupSpaces => Set<SecurityGroupSpaceEntity>();
     public DbSet<RouteEntity> Routes => Set<RouteEntity>();
     public DbSet<ResourceEntity> Resources => Set<ResourceEntity>();
     public DbSet<EventEntity> Events => Set<EventEntity>();
@@ -155,6 +157,26 @@ public sealed class PlatformDbContext(DbContextOptions<PlatformDbContext> option
             e.HasIndex(x => x.Name).IsUnique();
             e.HasIndex(x => x.OrgId);
             e.Property(x => x.Name).HasMaxLength(253);
+        });
+        b.Entity<SecurityGroupEntity>(e =>
+        {
+            e.ToTable("security_groups");
+            e.HasIndex(x => x.Name).IsUnique();
+            e.HasIndex(x => x.RunningDefault);
+            e.Property(x => x.Name).HasMaxLength(63);
+            e.Property(x => x.Rules).HasColumnType("jsonb").HasConversion(
+                v => JsonSerializer.Serialize(v, Json),
+                v => JsonSerializer.Deserialize<List<SecurityGroupRule>>(v, Json) ?? new(),
+                new ValueComparer<List<SecurityGroupRule>>(
+                    (a, c) => a!.SequenceEqual(c!),
+                    v => v.Aggregate(0, (h, r) => HashCode.Combine(h, r.GetHashCode())),
+                    v => v.ToList()));
+        });
+        b.Entity<SecurityGroupSpaceEntity>(e =>
+        {
+            e.ToTable("security_group_spaces");
+            e.HasKey(x => new { x.SecurityGroupId, x.SpaceId });
+            e.HasIndex(x => x.SpaceId);
         });
         b.Entity<ResourceEntity>(e =>
         {

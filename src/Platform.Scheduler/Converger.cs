@@ -120,6 +120,7 @@ public sealed class Converger(
             join o in db.Orgs on s.OrgId equals o.Id
             where spaceIds.Contains(s.Id)
             select new InstanceSpace(s.Id, s.Name, o.Id, o.Name)).ToDictionaryAsync(s => s.SpaceId, cancellationToken);
+        var egress = await SecurityGroupRules.ForSpacesAsync(db, spaceIds, cancellationToken);
         foreach (var start in starts)
         {
             var app = start.App;
@@ -156,11 +157,19 @@ public sealed class Converger(
                 : new HealthCheck(revision.HealthCheckType, revision.HealthCheckEndpoint, revision.HealthCheckTimeoutSeconds);
             // A -c command set on the app after staging overrides the droplet's.
             var command = string.IsNullOrWhiteSpace(customCommand) ? droplet.StartCommand : customCommand;
+            var rules = egress.GetValueOrDefault(app.SpaceId);
+            if (rules is { Count: > EgressRule.MaxRules })
+            {
+                // The cell refuses more; the first rules still apply, and whatever is cut stays denied, never opened.
+                journal.AddLogLine(db, app.Id, start.Index, "ERR",
+                    $"The space's security groups give {rules.Count} egress rules; only the first {EgressRule.MaxRules} apply", now);
+                rules = rules[..EgressRule.MaxRules];
+            }
             db.AddToOutbox(new StartInstance(
                 instance.Id, app.Id, app.Name, start.Index, start.CellId, droplet.Id,
                 new DropletSpec(droplet.Layers.ToList(), command),
                 app.MemoryMb, app.DiskMb, new Dictionary<string, string>(env), volumes.ToList(),
-                spaces.GetValueOrDefault(app.SpaceId), health),
+                spaces.GetValueOrDefault(app.SpaceId), health, rules),
                 Queues.Cell(start.CellId));
         }
     }

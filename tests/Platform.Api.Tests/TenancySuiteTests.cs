@@ -161,7 +161,7 @@ public sealed class TenancySuiteTests(ITestOutputHelper output) : IAsyncLifetime
                         Expect(NotFoundScope(r), p, who, r, "404 space not found");
                         break;
                     case SpaceAccessRule s:
-                        var may = who == "auditor" ? s.Action == SpaceAction.Read : s.Action is not (SpaceAction.Manage or SpaceAction.ManageQuota);
+                        var may = who == "auditor" ? s.Action == SpaceAction.Read : s.Action is not (SpaceAction.Manage or SpaceAction.ManageQuota or SpaceAction.BindSecurityGroups);
                         Expect(may ? Allowed(r) : r.Status == HttpStatusCode.Forbidden, p, who, r, may ? "allowed" : "403");
                         break;
                     case OrgAccessRule o when who == "nobody":

@@ -112,4 +112,32 @@ public sealed class ArgumentValidationTests
         Assert.Contains("Usage:", r.Out);
         Assert.Contains(verb, r.Out);
     }
+
+    [Theory]
+    [InlineData("""[{"protocol":"tcp","destination":"10.0.0.0/33","ports":"443"}]""", "rule 0: destination '10.0.0.0/33' is not")]
+    [InlineData("""[{"protocol":"tcp","destination":"10.0.0.1","ports":"0-80"}]""", "rule 0: ports '0-80' must be ports or ranges of 1-65535")]
+    [InlineData("""[{"protocol":"gre","destination":"10.0.0.1"}]""", "rule 0: protocol must be one of tcp, udp, icmp, all")]
+    [InlineData("""{"protocol":"tcp"}""", "is not a JSON array of rules")]
+    [InlineData("""[{"protocol":"tcp",""", "is not a JSON array of rules")]
+    public async Task A_bad_rules_file_is_refused_before_any_call(string content, string message)
+    {
+        var file = Path.Combine(Directory.CreateTempSubdirectory("plat-rules-").FullName, "rules.json");
+        File.WriteAllText(file, content);
+        var r = await LoggedInRunAsync("create-security-group", "web", file);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, r.Err);
+        Assert.DoesNotContain("could not reach", r.Err);
+    }
+
+    [Fact]
+    public async Task A_missing_rules_file_and_a_bad_group_name_are_refused_before_any_call()
+    {
+        var missing = await LoggedInRunAsync("update-security-group", "web", "/nonexistent/rules.json");
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("cannot read the rules file /nonexistent/rules.json", missing.Err);
+        var badName = await LoggedInRunAsync("bind-security-group", "no spaces", "org", "space");
+        Assert.Equal(1, badName.ExitCode);
+        Assert.Contains("not a valid security group name", badName.Err);
+        Assert.DoesNotContain("could not reach", missing.Err + badName.Err);
+    }
 }

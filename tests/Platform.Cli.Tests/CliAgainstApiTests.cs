@@ -114,6 +114,55 @@ public sealed class CliAgainstApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Security_groups_are_created_from_a_rules_file_bound_shown_updated_and_deleted()
+    {
+        var dir = Directory.CreateTempSubdirectory("plat-asg-").FullName;
+        var rules = Path.Combine(dir, "rules.json");
+        File.WriteAllText(rules, """[{"protocol":"tcp","destination":"10.0.0.0/8","ports":"5432","description":"database"}]""");
+
+        var created = await _cli.RunAsync("create-security-group", "platform-db", rules);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Contains("Created security group platform-db with 1 rule(s)", created.Out);
+        var bound = await _cli.RunAsync("bind-security-group", "platform-db", "default", "dev");
+        Assert.True(bound.ExitCode == 0, bound.ToString());
+        Assert.Contains("Bound security group platform-db to space default/dev", bound.Out);
+        Assert.Contains("restart apps to apply", bound.Out);
+
+        var list = await _cli.RunAsync("security-groups");
+        Assert.True(list.ExitCode == 0, list.ToString());
+        Assert.Contains("platform-db", list.Out);
+        Assert.Contains("default/dev", list.Out);
+        var show = await _cli.RunAsync("security-group", "platform-db");
+        Assert.Contains("\"destination\": \"10.0.0.0/8\"", show.Out);
+        Assert.Contains("dev", show.Out);
+        var space = await _cli.RunAsync("space-security-groups");
+        Assert.True(space.ExitCode == 0, space.ToString());
+        Assert.Contains("10.0.0.0/8", space.Out);
+        Assert.Contains("5432", space.Out);
+
+        File.WriteAllText(rules, """[{"protocol":"udp","destination":"10.0.0.2","ports":"53"},{"protocol":"icmp","destination":"10.0.0.0/8","type":8}]""");
+        var updated = await _cli.RunAsync("update-security-group", "platform-db", rules);
+        Assert.True(updated.ExitCode == 0, updated.ToString());
+        Assert.Contains("type 8", (await _cli.RunAsync("space-security-groups")).Out);
+        Assert.Equal(0, (await _cli.RunAsync("bind-running-security-group", "platform-db")).ExitCode);
+        Assert.Contains("platform-db", (await _cli.RunAsync("running-security-groups")).Out);
+        Assert.Equal(0, (await _cli.RunAsync("unbind-running-security-group", "platform-db")).ExitCode);
+        Assert.Equal(0, (await _cli.RunAsync("unbind-security-group", "platform-db", "default", "dev")).ExitCode);
+        Assert.Contains("No security groups apply", (await _cli.RunAsync("space-security-groups")).Out);
+
+        var again = await _cli.RunAsync("unbind-security-group", "platform-db", "default", "dev");
+        Assert.Equal(1, again.ExitCode);
+        Assert.Contains("is not bound to space default/dev", again.Err);
+        var duplicate = await _cli.RunAsync("create-security-group", "platform-db", rules);
+        Assert.Equal(1, duplicate.ExitCode);
+        Assert.Contains("exists already", duplicate.Err);
+        Assert.Equal(0, (await _cli.RunAsync("delete-security-group", "platform-db", "-f")).ExitCode);
+        var gone = await _cli.RunAsync("security-group", "platform-db");
+        Assert.Equal(1, gone.ExitCode);
+        Assert.Contains("'platform-db' not found", gone.Err);
+    }
+
+    [Fact]
     public async Task Cells_lists_each_cell_with_what_it_holds()
     {
         var none = await _cli.RunAsync("cells");

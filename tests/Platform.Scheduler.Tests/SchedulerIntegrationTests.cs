@@ -1,3 +1,4 @@
+using Platform.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -88,13 +89,13 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
         return await db.Instances.OrderBy(i => i.Index).ThenBy(i => i.CreatedAt).ToListAsync();
     }
 
-    private async Task<AppEntity> SeedStartedAppAsync(int instances)
+    private async Task<AppEntity> SeedStartedAppAsync(int instances, Guid? spaceId = null, string name = "wms")
     {
         await using var db = NewContext();
         var app = new AppEntity
         {
             Id = Guid.NewGuid(),
-            Name = "wms",
+            Name = name,
             State = AppStates.Started,
             Instances = instances,
             MemoryMb = 512,
@@ -103,6 +104,7 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
             CreatedAt = _time.GetUtcNow(),
             UpdatedAt = _time.GetUtcNow(),
         };
+        if (spaceId is { } space) app.SpaceId = space;
         var droplet = new DropletEntity
         {
             Id = Guid.NewGuid(),
@@ -117,6 +119,54 @@ public sealed class SchedulerIntegrationTests : IAsyncLifetime
         db.Droplets.Add(droplet);
         await db.SaveChangesAsync();
         return app;
+    }
+
+    [Fact]
+    public async Task StartInstance_carries_the_rules_of_the_spaces_security_groups_and_the_running_defaults()
+    {
+        var now = _time.GetUtcNow();
+        var org = Guid.NewGuid();
+        Guid bound = Guid.NewGuid(), unbound = Guid.NewGuid();
+        var database = new SecurityGroupRule("tcp", "10.0.0.0/8", "5432", Description: "platform database");
+        var dns = new SecurityGroupRule("udp", "10.0.0.2", "53");
+        await using (var db = NewContext())
+        {
+            db.Orgs.Add(new OrgEntity { Id = org, Name = "asg", CreatedAt = now });
+            db.Spaces.Add(new SpaceEntity { Id = bound, OrgId = org, Name = "bound", CreatedAt = now });
+            db.Spaces.Add(new SpaceEntity { Id = unbound, OrgId = org, Name = "unbound", CreatedAt = now });
+            var db1 = new SecurityGroupEntity { Id = Guid.NewGuid(), Name = "db", Rules = [database], CreatedAt = now, UpdatedAt = now };
+            // "dup" repeats the running default's rule: the instance gets it once.
+            var dup = new SecurityGroupEntity { Id = Guid.NewGuid(), Name = "dup", Rules = [dns], CreatedAt = now, UpdatedAt = now };
+            db.SecurityGroups.AddRange(db1, dup,
+                new SecurityGroupEntity { Id = Guid.NewGuid(), Name = "dns", Rules = [dns], RunningDefault = true, CreatedAt = now, UpdatedAt = now },
+                new SecurityGroupEntity { Id = Guid.NewGuid(), Name = "unused", Rules = [new("all", "192.168.0.0/16")], CreatedAt = now, UpdatedAt = now });
+            db.SecurityGroupSpaces.AddRange(
+                new SecurityGroupSpaceEntity { SecurityGroupId = db1.Id, SpaceId = bound, CreatedAt = now },
+                new SecurityGroupSpaceEntity { SecurityGroupId = dup.Id, SpaceId = bound, CreatedAt = now });
+            await db.SaveChangesAsync();
+        }
+        var inBound = await SeedStartedAppAsync(instances: 1, spaceId: bound);
+        var inUnbound = await SeedStartedAppAsync(instances: 1, spaceId: unbound);
+        await HeartbeatAsync();
+
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+
+        var starts = (await OutboxAsync<StartInstance>()).Select(s => s.Message).ToList();
+        Assert.Equal([database.ToEgressRule(), dns.ToEgressRule()], starts.Single(s => s.AppId == inBound.Id).Egress);
+        Assert.Equal([dns.ToEgressRule()], starts.Single(s => s.AppId == inUnbound.Id).Egress);
+
+        // Without a running default, an instance of the unbound space gets the cell's defaults only (no rules at all),
+        // and the rules an instance got hold until it is started again.
+        await using (var db = NewContext())
+        {
+            (await db.SecurityGroups.SingleAsync(g => g.Name == "dns")).RunningDefault = false;
+            await db.SaveChangesAsync();
+        }
+        var later = await SeedStartedAppAsync(instances: 1, spaceId: unbound, name: "later");
+        await Converger.ConvergeOnceAsync(CancellationToken.None);
+        starts = (await OutboxAsync<StartInstance>()).Select(s => s.Message).ToList();
+        Assert.Null(starts.Single(s => s.AppId == later.Id).Egress);
+        Assert.Equal(3, starts.Count);
     }
 
     [Fact]

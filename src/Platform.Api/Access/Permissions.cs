@@ -17,6 +17,8 @@ public enum SpaceAction
     Manage,
     /// <summary>Assign the space a quota (an org manager's right).</summary>
     ManageQuota,
+    /// <summary>Bind security groups to the space and unbind them (an org manager's right, limited to groups they see).</summary>
+    BindSecurityGroups,
 }
 
 /// <summary>What a call does in an org.</summary>
@@ -43,6 +45,7 @@ public static class Permissions
         [SpaceAction.Exec] = [Tenancy.SpaceRoles.Developer],
         [SpaceAction.Manage] = [Tenancy.OrgRoles.Manager, Tenancy.SpaceRoles.Manager],
         [SpaceAction.ManageQuota] = [Tenancy.OrgRoles.Manager],
+        [SpaceAction.BindSecurityGroups] = [Tenancy.OrgRoles.Manager],
     };
 
     private static readonly Dictionary<OrgAction, string[]> OrgRights = new()
@@ -72,6 +75,7 @@ public static class Permissions
         SpaceAction.Exec => "run commands in instances",
         SpaceAction.Manage => "manage the space's roles and settings",
         SpaceAction.ManageQuota => "assign the space a quota",
+        SpaceAction.BindSecurityGroups => "bind security groups to the space",
         _ => action.ToString(),
     };
 

@@ -207,7 +207,7 @@ internal static class RouteCommands
 
     private static string Url(RouteRequest r) => RouteRules.Url(r.Host ?? "", r.Domain!, r.Path ?? "");
 
-    private static bool Confirm(CliEnvironment env, bool force, string question)
+    internal static bool Confirm(CliEnvironment env, bool force, string question)
     {
         if (force) return true;
         if (!env.Interactive) throw new CliException("refusing to delete without confirmation: use -f when not at a terminal");

@@ -122,6 +122,21 @@ public sealed class PlatApiClient : IDisposable
         SendAsync<DeploymentResponse>(HttpMethod.Post, $"{AppPath(app)}/deployments/cancel", null, ct);
     public Task<List<RevisionResponse>> RevisionsAsync(string app, CancellationToken ct) => GetAsync<List<RevisionResponse>>($"{AppPath(app)}/revisions", ct);
 
+    // Security groups.
+    public Task<List<SecurityGroupResponse>> SecurityGroupsAsync(CancellationToken ct) => GetAsync<List<SecurityGroupResponse>>("v1/security-groups", ct);
+    public Task<SecurityGroupResponse> SecurityGroupAsync(string name, CancellationToken ct) => GetAsync<SecurityGroupResponse>($"v1/security-groups/{Esc(name)}", ct);
+    public Task<SecurityGroupResponse> CreateSecurityGroupAsync(SecurityGroupRequest body, CancellationToken ct) =>
+        SendAsync<SecurityGroupResponse>(HttpMethod.Post, "v1/security-groups", Body(body), ct);
+    public Task<SecurityGroupResponse> UpdateSecurityGroupAsync(string name, SecurityGroupRequest body, CancellationToken ct) =>
+        SendAsync<SecurityGroupResponse>(HttpMethod.Put, $"v1/security-groups/{Esc(name)}", Body(body), ct);
+    public Task DeleteSecurityGroupAsync(string name, CancellationToken ct) => SendAsync<object>(HttpMethod.Delete, $"v1/security-groups/{Esc(name)}", null, ct);
+    public Task SetRunningSecurityGroupAsync(string name, bool running, CancellationToken ct) =>
+        SendAsync<object>(running ? HttpMethod.Put : HttpMethod.Delete, $"v1/security-groups/{Esc(name)}/running", null, ct);
+    public Task BindSecurityGroupAsync(string name, Guid space, bool bind, CancellationToken ct) =>
+        SendAsync<object>(bind ? HttpMethod.Put : HttpMethod.Delete, $"v1/security-groups/{Esc(name)}/spaces/{space}", null, ct);
+    public Task<List<SpaceSecurityGroupResponse>> SpaceSecurityGroupsAsync(Guid space, CancellationToken ct) =>
+        GetAsync<List<SpaceSecurityGroupResponse>>($"v1/spaces/{space}/security-groups", ct);
+
     // Domains and routes.
     public Task<List<DomainResponse>> DomainsAsync(CancellationToken ct) => GetAsync<List<DomainResponse>>("v1/domains", ct);
     public Task<DomainResponse> CreateSharedDomainAsync(string name, CancellationToken ct) =>

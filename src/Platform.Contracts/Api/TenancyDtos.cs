@@ -9,7 +9,7 @@ public sealed record OrgResponse(Guid Id, string Name, string? Quota, DateTimeOf
 
 /// <summary>
 /// A space and what the caller may do in it: <see cref="Roles"/> are the caller's roles (org roles included),
-/// <see cref="Actions"/> the space actions they allow (Read, ReadSecrets, Write, Exec, Manage, ManageQuota).
+/// <see cref="Actions"/> the space actions they allow (Read, ReadSecrets, Write, Exec, Manage, ManageQuota, BindSecurityGroups).
 /// </summary>
 public sealed record SpaceResponse(
     Guid Id, string Name, Guid OrgId, string OrgName, string? Quota, bool AllowSsh,
@@ -50,3 +50,22 @@ public sealed record ApiTokenRequest(string? Name = null, string? ExpiresIn = nu
 /// <summary>An API token; <see cref="Token"/> only in the answer to its creation (it is stored hashed, shown once).</summary>
 public sealed record ApiTokenResponse(
     string Name, string? Token, Guid? SpaceId, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? LastUsedAt);
+
+/// <summary>
+/// Body of POST /v1/security-groups (name and rules) and PUT /v1/security-groups/{name} (the new rules, which replace
+/// the old; a name renames). Rules in Cloud Foundry's JSON form, see <see cref="SecurityGroupRule"/>.
+/// </summary>
+public sealed record SecurityGroupRequest(string? Name = null, List<SecurityGroupRule?>? Rules = null);
+
+/// <summary>A security group, the spaces it is bound to and whether it is one of the platform's running defaults.</summary>
+public sealed record SecurityGroupResponse(
+    Guid Id, string Name, IReadOnlyList<SecurityGroupRule> Rules, bool RunningDefault,
+    IReadOnlyList<SecurityGroupSpaceResponse> Spaces, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record SecurityGroupSpaceResponse(Guid SpaceId, string Space, Guid OrgId, string Org);
+
+/// <summary>
+/// GET /v1/spaces/{space}/security-groups: a group whose rules the space's instances get, because it is bound to the
+/// space (<see cref="BoundToSpace"/>) or is a running default of the platform (<see cref="RunningDefault"/>), or both.
+/// </summary>
+public sealed record SpaceSecurityGroupResponse(string Name, IReadOnlyList<SecurityGroupRule> Rules, bool BoundToSpace, bool RunningDefault);

@@ -438,3 +438,27 @@ public static class TokenKinds
     public const string Session = "session";
     public const string Api = "api";
 }
+
+/// <summary>
+/// An application security group, as Cloud Foundry's: named allow rules for what instances may reach. It applies to
+/// the instances of the spaces it is bound to (<see cref="SecurityGroupSpaceEntity"/>) and, when
+/// <see cref="RunningDefault"/>, to every running instance on the platform. Names are unique on the platform.
+/// </summary>
+public sealed class SecurityGroupEntity
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    public List<SecurityGroupRule> Rules { get; set; } = new();
+    /// <summary>One of the platform's default running groups (plat bind-running-security-group).</summary>
+    public bool RunningDefault { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A security group bound to a space for its running instances (plat bind-security-group).</summary>
+public sealed class SecurityGroupSpaceEntity
+{
+    public Guid SecurityGroupId { get; set; }
+    public Guid SpaceId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

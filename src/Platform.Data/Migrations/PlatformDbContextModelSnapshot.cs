@@ -739,6 +739,58 @@ namespace Platform.Data.Migrations
                     b.ToTable("routes", (string)null);
                 });
 
+            modelBuilder.Entity("Platform.Data.Entities.SecurityGroupEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<string>("Rules")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<bool>("RunningDefault")
+                        .HasColumnType("boolean");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("RunningDefault");
+
+                    b.ToTable("security_groups", (string)null);
+                });
+
+            modelBuilder.Entity("Platform.Data.Entities.SecurityGroupSpaceEntity", b =>
+                {
+                    b.Property<Guid>("SecurityGroupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("SpaceId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("SecurityGroupId", "SpaceId");
+
+                    b.HasIndex("SpaceId");
+
+                    b.ToTable("security_group_spaces", (string)null);
+                });
+
             modelBuilder.Entity("Platform.Data.Entities.SpaceEntity", b =>
                 {
                     b.Property<Guid>("Id")

@@ -23,7 +23,7 @@ export interface MeResponse {
   tokenSpaceId: string | null;
 }
 
-export type SpaceAction = "Read" | "ReadSecrets" | "Write" | "Exec" | "Manage" | "ManageQuota";
+export type SpaceAction = "Read" | "ReadSecrets" | "Write" | "Exec" | "Manage" | "ManageQuota" | "BindSecurityGroups";
 
 export interface SpaceResponse {
   id: string;
