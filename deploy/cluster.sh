@@ -258,6 +258,7 @@ write_config() {
           echo "DataDir=$DIR/hosts/$h/$unit"
           echo "RouterUrl=http://127.0.0.1:$ROUTER_PORT"
           echo "RouterToken=$(secret router-token)"
+          echo "ExecGrantKey=$(secret exec-grant-key)"
           echo "CellTimeoutSeconds=4"
           ;;
         scheduler)
@@ -287,6 +288,7 @@ write_config() {
           echo "HeartbeatSeconds=1"
           echo "MemoryCapacityMb=8192"
           echo "ExecUrl=http://0.0.0.0:7075"
+          echo "ExecGrantKey=$(secret exec-grant-key)"
           echo "VolumesRoot=$DIR/hosts/$h/volumes"
           echo "Evacuate=true"
           echo "DrainSeconds=2"

@@ -16,6 +16,8 @@
 #   --rabbitmq URL         amqp://USER:PASSWORD@HOST:5672/ (every role; USER's permissions: platd rabbitmq-permissions)
 #   --s3 URL --s3-bucket B --s3-access-key K --s3-secret-key S   the blobstore (api, stager, cell)
 #   --router-token T       the router credential (api: Api:RouterToken; router: Router:ApiToken)
+#   --exec-grant-key K     the secret `plat exec` grants are signed with, the same on every api and cell host
+#                          (api: Api:ExecGrantKey; cell: Cell:ExecGrantKey; at least 16 characters)
 #   --router-url URL       what the API tells users the router is (api)
 #   --cell-id ID --zone Z --address IP   the cell's id (its queue), zone and the address other hosts reach it at (cell)
 #   --evacuate             a graceful stop of the cell moves its instances elsewhere first (cell)
@@ -24,7 +26,7 @@
 #   --dry-run              print the settings file and the unit instead of installing
 source "$(dirname "$0")/lib.sh"
 
-ROLES="" APIS="" DATABASE="" RABBITMQ="" S3="" S3_BUCKET=platform-blobs S3_ACCESS="" S3_SECRET="" ROUTER_TOKEN=""
+ROLES="" APIS="" DATABASE="" RABBITMQ="" S3="" S3_BUCKET=platform-blobs S3_ACCESS="" S3_SECRET="" ROUTER_TOKEN="" EXEC_GRANT_KEY=""
 ROUTER_URL="" CELL_ID="" ZONE="" ADDRESS="" EVACUATE=false LISTEN=http://0.0.0.0:7070 DRY_RUN=false
 ETC=/etc/platform OPT=/opt/platform VAR=/var/lib/platform
 
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
     --s3-secret-key) S3_SECRET=$2; shift 2 ;;
     --router-token) ROUTER_TOKEN=$2; shift 2 ;;
     --router-url) ROUTER_URL=$2; shift 2 ;;
+    --exec-grant-key) EXEC_GRANT_KEY=$2; shift 2 ;;
     --cell-id) CELL_ID=$2; shift 2 ;;
     --zone) ZONE=$2; shift 2 ;;
     --address) ADDRESS=$2; shift 2 ;;
@@ -62,6 +65,8 @@ else [ -z "$DATABASE" ] || fail "--database is only for the api and scheduler ro
 if has api || has stager || has cell; then [ -n "$S3" ] && [ -n "$S3_ACCESS" ] && [ -n "$S3_SECRET" ] || fail "--s3, --s3-access-key and --s3-secret-key are required for the api, stager and cell roles"; fi
 if has router; then [ -n "$APIS" ] && [ -n "$ROUTER_TOKEN" ] || fail "--api and --router-token are required for the router role"; fi
 if has api; then [ -n "$ROUTER_TOKEN" ] || fail "--router-token is required for the api role (routers present it)"; fi
+if has api || has cell; then [ ${#EXEC_GRANT_KEY} -ge 16 ] || fail "--exec-grant-key (at least 16 characters, the same on every api and cell host) is required for the api and cell roles"
+else [ -z "$EXEC_GRANT_KEY" ] || fail "--exec-grant-key is only for the api and cell roles"; fi
 if has cell; then [ -n "$CELL_ID" ] && [ -n "$ADDRESS" ] || fail "--cell-id and --address are required for the cell role"; fi
 if ! has cell && { [ -n "$CELL_ID" ] || [ -n "$ZONE" ] || $EVACUATE; }; then fail "--cell-id, --zone and --evacuate are for the cell role"; fi
 
@@ -70,7 +75,7 @@ settings() {
   echo "DataDir=$VAR"
   echo "[Api]"
   echo "Url=$LISTEN"
-  has api && { echo "DataDir=$VAR"; echo "RouterToken=$ROUTER_TOKEN"; [ -n "$ROUTER_URL" ] && echo "RouterUrl=$ROUTER_URL"; }
+  has api && { echo "DataDir=$VAR"; echo "RouterToken=$ROUTER_TOKEN"; echo "ExecGrantKey=$EXEC_GRANT_KEY"; [ -n "$ROUTER_URL" ] && echo "RouterUrl=$ROUTER_URL"; }
   echo "[Logging]"
   echo "Format=json"
   echo "[Bus]"
@@ -96,6 +101,7 @@ settings() {
     [ -n "$ZONE" ] && echo "Zone=$ZONE"
     echo "Host=$ADDRESS"
     echo "ExecUrl=http://0.0.0.0:7075"
+    echo "ExecGrantKey=$EXEC_GRANT_KEY"
     echo "Evacuate=$EVACUATE"
     echo "DrainSeconds=2"
   fi
@@ -132,7 +138,7 @@ EOT
 }
 
 if $DRY_RUN; then
-  echo "# $ETC/platd.ini"; settings | sed -E 's/(Password=|:[^:@/]*@|SecretKey=|Token=)[^;@]*/\1***/g'
+  echo "# $ETC/platd.ini"; settings | sed -E 's/(Password=|:[^:@/]*@|SecretKey=|Token=|GrantKey=)[^;@]*/\1***/g'
   echo; echo "# /etc/systemd/system/platform-platd.service"; unit
   exit 0
 fi

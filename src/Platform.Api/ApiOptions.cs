@@ -67,4 +67,10 @@ public sealed class ApiOptions
 
     /// <summary>Login attempts allowed per client address per minute (failed or not); more answer 429.</summary>
     public int LoginAttemptsPerAddressPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// The secret `plat exec` grants are signed with; every cell's Cell:ExecGrantKey must be the same (at least 16
+    /// characters; never logged). platd makes one up per run when the api and cell roles share a process.
+    /// </summary>
+    public string? ExecGrantKey { get; set; }
 }

@@ -56,6 +56,7 @@ public static class PlatformApiExtensions
         services.AddScoped<AppModel.AppWriter>();
         services.AddScoped<AppModel.ManifestApplier>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<Exec.CellExecClient>();
         services.AddSingleton<Catalog.StagerCatalogs>();
         services.AddSingleton<Live.LiveFeeds>();
         services.AddSingleton<Metrics.MetricsHistory>();

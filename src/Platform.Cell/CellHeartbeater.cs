@@ -57,7 +57,7 @@ public sealed class CellHeartbeater(
             var (list, version) = instances.Snapshot();
             var reports = await metrics.AttachAsync(list, instances.DiskMbOf, cancellationToken);
             await dispatcher.DispatchAsync(new CellHeartbeat(_options.Id, _options.Host, MemoryCapacityMb, _options.DiskCapacityMb,
-                _options.MaxInstances, reports, version, time.GetUtcNow(), exec.AdvertisedUrl, exec.Token,
+                _options.MaxInstances, reports, version, time.GetUtcNow(), exec.AdvertisedUrl,
                 _options.Zone, evacuation.Evacuating), null, cancellationToken);
         }
         finally

@@ -78,8 +78,14 @@ public sealed class CellOptions
     /// <summary>The URL the API should use, when not the listener's own (e.g. behind NAT). Default: derived from ExecUrl and Host.</summary>
     public string? ExecAdvertiseUrl { get; set; }
 
-    /// <summary>Bearer token the exec listener requires. Empty: a random one per start, sent to the API with the heartbeat.</summary>
-    public string? ExecSecret { get; set; }
+    /// <summary>
+    /// The secret exec grants are signed with: the API's Api:ExecGrantKey (at least 16 characters; never logged).
+    /// platd makes one up per run when the api and cell roles share a process. Unset: the listener refuses every exec.
+    /// </summary>
+    public string? ExecGrantKey { get; set; }
+
+    /// <summary>How long a nonce this cell handed out for an exec grant stays good, by the cell's own clock.</summary>
+    public int ExecGrantSeconds { get; set; } = 30;
 
     /// <summary>Where named persistent volumes live on this cell (one directory per space and name).</summary>
     public string VolumesRoot { get; set; } = "/var/lib/platform/volumes";

@@ -13,6 +13,9 @@ public static class CellServiceCollectionExtensions
     public static IServiceCollection AddPlatformCell(this IServiceCollection services, IConfiguration configuration)
     {
         services.Configure<CellOptions>(configuration.GetSection("Cell"));
+        services.AddOptions<CellOptions>()
+            .Validate(o => o.ExecGrantSeconds is > 0 and <= 3600, "Cell:ExecGrantSeconds must be between 1 and 3600 (seconds a nonce for an exec grant stays good)")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<DropletLayers>();
         services.AddSingleton<CellReportClock>();
@@ -21,6 +24,7 @@ public static class CellServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<LogShipper>());
         services.AddSingleton<Metrics.InstanceMetricsCollector>();
         // Before the heartbeater, so the first heartbeat already carries the exec URL.
+        services.AddSingleton<Exec.ExecNonces>();
         services.AddSingleton<Exec.CellExecHost>();
         services.AddHostedService(sp => sp.GetRequiredService<Exec.CellExecHost>());
         services.AddSingleton<CellEvacuationState>();

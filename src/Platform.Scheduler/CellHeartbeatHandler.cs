@@ -45,7 +45,6 @@ public sealed class CellHeartbeatHandler(
         cell.DiskCapacityMb = heartbeat.DiskCapacityMb;
         cell.MaxInstances = heartbeat.MaxInstances;
         cell.ExecUrl = heartbeat.ExecUrl;
-        cell.ExecToken = heartbeat.ExecToken;
         // Our clock, not the cell's: liveness must not depend on the cells' clocks agreeing with ours.
         if (now > cell.LastHeartbeat) cell.LastHeartbeat = now;
 

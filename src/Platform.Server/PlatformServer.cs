@@ -56,6 +56,7 @@ public static class PlatformServer
         var apiUrl = config["Api:Url"] ?? "http://127.0.0.1:7070";
         builder.WebHost.UseUrls(apiUrl);
         if (roles.HasFlag(Roles.Api) && roles.HasFlag(Roles.Router)) config.AddInMemoryCollection(InProcessRouterDefaults(config, apiUrl));
+        if (roles.HasFlag(Roles.Api) && roles.HasFlag(Roles.Cell)) config.AddInMemoryCollection(InProcessExecGrantDefaults(config));
 
         builder.AddPlatformObservability(RoleParser.Format(roles), PlatformMeters);
         var services = builder.Services;
@@ -132,6 +133,20 @@ public static class PlatformServer
         return defaults;
     }
 
+    /// <summary>
+    /// An API beside a cell in one process signs exec grants with a key made up for this run when none is configured
+    /// (cells on other hosts need Cell:ExecGrantKey = the API's Api:ExecGrantKey). Never logged.
+    /// </summary>
+    private static Dictionary<string, string?> InProcessExecGrantDefaults(IConfiguration config)
+    {
+        var defaults = new Dictionary<string, string?>();
+        var key = config["Api:ExecGrantKey"] ?? config["Cell:ExecGrantKey"]
+            ?? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        if (config["Api:ExecGrantKey"] is null) defaults["Api:ExecGrantKey"] = key;
+        if (config["Cell:ExecGrantKey"] is null) defaults["Cell:ExecGrantKey"] = key;
+        return defaults;
+    }
+
     /// <summary>What --dev sets unless configuration already says otherwise.</summary>
     private static Dictionary<string, string?> DevDefaults(IConfiguration config)
     {
@@ -168,6 +183,8 @@ public static class PlatformServer
           Router:Url                   where the router listens (default http://127.0.0.1:7080)
           Router:ApiUrl, ApiToken      a router's API and credential (= the API's Api:RouterToken);
                                        set for you when the api and router roles share a process
+          Api:ExecGrantKey             the secret exec grants are signed with (= every cell's
+                                       Cell:ExecGrantKey); set for you when api and cell share a process
           Bus:Transport                InMemory or RabbitMq; Bus:RabbitMq:Url
           Blobstore:Kind               Directory or S3; see docs/configuration.md
         """;

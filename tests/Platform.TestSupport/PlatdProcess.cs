@@ -102,6 +102,9 @@ public sealed class PlatdProcess : IAsyncDisposable
     public static Task<PlatdProcess> StartAsync(int subnetOctet = 240, IDictionary<string, string>? settings = null) =>
         StartAsync(new PlatdOptions { SubnetOctet = subnetOctet, Settings = settings });
 
+    /// <summary>The exec grant key (Api:ExecGrantKey = Cell:ExecGrantKey) of every platd this test process starts.</summary>
+    public static string TestExecGrantKey { get; } = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+
     public static async Task<PlatdProcess> StartAsync(PlatdOptions options)
     {
         var roles = options.Roles;
@@ -137,6 +140,9 @@ public sealed class PlatdProcess : IAsyncDisposable
         if (db is not null) args["ConnectionStrings:Platform"] = db.ConnectionString;
         var routerToken = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
         if (hasApi) args["Api:RouterToken"] = routerToken;
+        // Every platd of a test run signs and checks exec grants with the same key, so an API reaches any test cell.
+        args["Api:ExecGrantKey"] = TestExecGrantKey;
+        args["Cell:ExecGrantKey"] = TestExecGrantKey;
         if (runsRouter && options.Api is { } control)
         {
             // The router loads its table from that platd's API, with that API's router credential.

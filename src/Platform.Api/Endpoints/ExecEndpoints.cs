@@ -1,6 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -9,6 +7,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Platform.Api.Auth;
+using Platform.Api.Exec;
 using Platform.Api.Infrastructure;
 using Platform.Api.Access;
 using Platform.Contracts.Api;
@@ -21,19 +20,12 @@ namespace Platform.Api.Endpoints;
 /// <summary>
 /// POST /v1/spaces/{space}/apps/{name}/exec: run a command in one running instance (SpaceDevelopers and admins, as
 /// `cf ssh`, unless exec is disabled for the space or the app). The API finds the instance's cell,
-/// proxies the request to that cell's exec listener (the URL and token from its heartbeat) and streams the cell's
-/// NDJSON answer through unchanged: output frames as they come, then the exit code.
+/// proxies the request to that cell's exec listener (the URL from its heartbeat) with a grant signed for this user,
+/// instance and command (<see cref="CellExecClient"/>), and streams the cell's NDJSON answer through unchanged:
+/// output frames as they come, then the exit code.
 /// </summary>
 public static class ExecEndpoints
 {
-    // One client for every proxied exec: the connection pool is shared, and a command may run for as long as it likes.
-    private static readonly HttpClient CellClient = new(new SocketsHttpHandler
-    {
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-    })
-    { Timeout = Timeout.InfiniteTimeSpan };
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public static RouteGroupBuilder MapExecEndpoints(this RouteGroupBuilder space)
@@ -49,7 +41,7 @@ public static class ExecEndpoints
 
     private static async Task<IResult> ExecAsync(
         string name, HttpRequest request, ClaimsPrincipal user, RequestScope scope, PlatformDbContext db, TimeProvider time,
-        ILoggerFactory loggers, CancellationToken ct)
+        CellExecClient cells, ILoggerFactory loggers, CancellationToken ct)
     {
         var (body, problem) = await JsonBody.ReadAsync<ExecRequest>(request, MaxExecBodyBytes, ct);
         if (problem is not null) return problem;
@@ -74,26 +66,21 @@ public static class ExecEndpoints
                 : $"instance {body!.Index} of app '{name}' is not running; running: {string.Join(", ", running)}");
         }
         var cell = await db.Cells.AsNoTracking().FirstOrDefaultAsync(c => c.Id == instance.CellId, ct);
-        if (cell?.ExecUrl is not { Length: > 0 } execUrl || string.IsNullOrEmpty(cell.ExecToken))
+        if (cell?.ExecUrl is not { Length: > 0 } execUrl)
             return ApiProblems.Unavailable("Exec unavailable", $"cell {instance.CellId} has not advertised an exec endpoint (is it running?)");
+        if (cells.KeyProblem is { } keyProblem) return ApiProblems.Unavailable("Exec unavailable", "this API cannot sign exec grants: " + keyProblem);
 
         var logger = loggers.CreateLogger(typeof(ExecEndpoints));
-        var cellRequest = new HttpRequestMessage(HttpMethod.Post, $"{execUrl.TrimEnd('/')}/v1/instances/{instance.Id}/exec")
-        {
-            Content = JsonContent.Create(new ExecRequest(body!.Command, body.Index, body.Stdin), options: Json),
-        };
-        cellRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", cell.ExecToken);
         HttpResponseMessage cellResponse;
         try
         {
-            cellResponse = await CellClient.SendAsync(cellRequest, HttpCompletionOption.ResponseHeadersRead, ct);
+            cellResponse = await cells.SendAsync(execUrl, instance.Id, user.UserName(), body, ct);
         }
         catch (HttpRequestException e)
         {
             logger.LogWarning(e, "exec: cell {Cell} at {Url} unreachable", cell.Id, execUrl);
             return ApiProblems.BadGateway($"could not reach cell {cell.Id} at {execUrl}: {e.Message}");
         }
-        finally { cellRequest.Dispose(); }
 
         if (cellResponse.StatusCode != HttpStatusCode.OK)
         {
@@ -104,6 +91,9 @@ public static class ExecEndpoints
                 {
                     HttpStatusCode.NotFound => ApiProblems.NotFound("Instance not running", $"instance {body.Index} of app '{name}': {detail}"),
                     HttpStatusCode.BadRequest => ApiProblems.BadRequest(detail),
+                    // The cell refused the grant: say why (the API and the cell disagree on a key, a nonce, ...).
+                    HttpStatusCode.Forbidden => ApiProblems.Forbidden($"cell {cell.Id} refused the exec grant: {detail}"),
+                    HttpStatusCode.Unauthorized => ApiProblems.BadGateway($"cell {cell.Id} refused the API's exec grant: {detail}"),
                     _ => ApiProblems.BadGateway($"cell {cell.Id} answered {(int)cellResponse.StatusCode}: {detail}"),
                 };
             }

@@ -95,8 +95,8 @@ public sealed record InstanceMetrics(
 /// Published by each cell every few seconds: its capacity and the full list of what it runs, so the
 /// scheduler can reconcile even if single state changes were lost. <paramref name="Version"/> is when, in the cell's
 /// history, the list was taken: an instance missing from it had ended (or not begun) by then. <paramref name="ExecUrl"/> is where the cell's
-/// exec listener answers and <paramref name="ExecToken"/> the bearer token it wants (the bus and the database are
-/// inside the platform's trust boundary: whoever can publish on the bus can already start any container).
+/// exec listener answers; it carries no credential: the API signs a grant per exec with the key it shares with the
+/// cells (Api:ExecGrantKey = Cell:ExecGrantKey), so nothing on the bus lets its readers exec.
 /// <paramref name="Zone"/> is the failure domain the cell is in (the scheduler spreads an app over zones first);
 /// <paramref name="Evacuating"/> says the cell is being stopped gracefully: nothing new goes there, and each of its
 /// instances is started elsewhere before it is stopped here.
@@ -111,6 +111,5 @@ public sealed record CellHeartbeat(
     ReportVersion Version,
     DateTimeOffset Timestamp,
     string? ExecUrl = null,
-    string? ExecToken = null,
     string? Zone = null,
     bool Evacuating = false);

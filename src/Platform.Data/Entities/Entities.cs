@@ -322,8 +322,9 @@ public sealed class CellEntity
         get => HeartbeatEpoch is { } e && HeartbeatSequence is { } s ? new ReportVersion(e, s) : null;
         set { HeartbeatEpoch = value?.Epoch; HeartbeatSequence = value?.Sequence; }
     }
-    /// <summary>Where the cell's exec listener answers, and the bearer token it wants (from its heartbeat).</summary>
+    /// <summary>Where the cell's exec listener answers (from its heartbeat).</summary>
     public string? ExecUrl { get; set; }
+    /// <summary>Unused since exec grants replaced the cell's static token; kept so that no migration is needed (drop it with the next one).</summary>
     public string? ExecToken { get; set; }
 }
 
