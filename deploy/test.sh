@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: ./deploy/test.sh [extra dotnet test arguments, e.g. --filter ...]
+# The many-host suite (tests/Platform.Cluster.Tests, over deploy/cluster.sh) runs only with PLATFORM_CLUSTER_TESTS=1.
 # Installs and starts what the tests need (PostgreSQL, RabbitMQ, an S3 server, crun/runc, a stack rootfs),
 # builds the solution, runs unit, integration and end-to-end tests, and ends with "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
