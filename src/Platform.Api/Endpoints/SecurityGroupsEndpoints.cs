@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Platform.Api.Access;
 using Platform.Api.Auth;
 using Platform.Api.Infrastructure;
+using Platform.Api.OpenApi;
 using Platform.Contracts;
 using Platform.Contracts.Api;
 using Platform.Data;
@@ -27,18 +28,24 @@ public static class SecurityGroupsEndpoints
 
     public static RouteGroupBuilder MapSecurityGroupsEndpoints(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/security-groups", ListAsync).AdminOnly();
-        v1.MapPost("/security-groups", CreateAsync).AdminOnly();
-        v1.MapGet("/security-groups/{name}", ShowAsync).AdminOnly();
-        v1.MapPut("/security-groups/{name}", UpdateAsync).AdminOnly();
-        v1.MapDelete("/security-groups/{name}", DeleteAsync).AdminOnly();
+        v1.MapGet("/security-groups", ListAsync).AdminOnly().Produces<List<SecurityGroupResponse>>();
+        v1.MapPost("/security-groups", CreateAsync).AdminOnly()
+            .JsonBody<SecurityGroupRequest>().Produces<SecurityGroupResponse>(StatusCodes.Status201Created).Problems(StatusCodes.Status409Conflict);
+        v1.MapGet("/security-groups/{name}", ShowAsync).AdminOnly().Produces<SecurityGroupResponse>().Problems(StatusCodes.Status404NotFound);
+        v1.MapPut("/security-groups/{name}", UpdateAsync).AdminOnly()
+            .JsonBody<SecurityGroupRequest>().Produces<SecurityGroupResponse>().Problems(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+        v1.MapDelete("/security-groups/{name}", DeleteAsync).AdminOnly().Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound);
         v1.MapPut("/security-groups/{name}/running", (string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct) =>
-            SetRunningDefaultAsync(name, true, user, db, time, ct)).AdminOnly();
+            SetRunningDefaultAsync(name, true, user, db, time, ct)).AdminOnly()
+            .Produces<SecurityGroupResponse>().Problems(StatusCodes.Status404NotFound);
         v1.MapDelete("/security-groups/{name}/running", (string name, ClaimsPrincipal user, PlatformDbContext db, TimeProvider time, CancellationToken ct) =>
-            SetRunningDefaultAsync(name, false, user, db, time, ct)).AdminOnly();
-        v1.MapPut("/security-groups/{name}/spaces/{space}", BindAsync).InSpace(SpaceAction.BindSecurityGroups);
-        v1.MapDelete("/security-groups/{name}/spaces/{space}", UnbindAsync).InSpace(SpaceAction.BindSecurityGroups);
-        v1.MapGet("/spaces/{space}/security-groups", SpaceGroupsAsync).InSpace(SpaceAction.Read);
+            SetRunningDefaultAsync(name, false, user, db, time, ct)).AdminOnly()
+            .Produces<SecurityGroupResponse>().Problems(StatusCodes.Status404NotFound);
+        v1.MapPut("/security-groups/{name}/spaces/{space}", BindAsync).InSpace(SpaceAction.BindSecurityGroups)
+            .Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound);
+        v1.MapDelete("/security-groups/{name}/spaces/{space}", UnbindAsync).InSpace(SpaceAction.BindSecurityGroups)
+            .Produces(StatusCodes.Status204NoContent).Problems(StatusCodes.Status404NotFound);
+        v1.MapGet("/spaces/{space}/security-groups", SpaceGroupsAsync).InSpace(SpaceAction.Read).Produces<List<SpaceSecurityGroupResponse>>();
         return v1;
     }
 
