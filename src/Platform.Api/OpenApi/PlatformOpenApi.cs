@@ -28,11 +28,13 @@ public static partial class PlatformOpenApi
 
     /// <summary>
     /// The reference page's policy: Scalar's page starts itself with an inline module script, allowed by the nonce Scalar
-    /// makes per request (no other inline script runs); Scalar sets its styles at run time, hence inline styles.
+    /// makes per request (no other inline script runs); Scalar sets its styles at run time, hence inline styles, and
+    /// compiles some of its code at run time (the browser test saw "script-src eval" refused), hence 'unsafe-eval', on
+    /// this page only: the dashboard's pages keep a policy without it.
     /// Requests from the page's "try it" go to this API only.
     /// </summary>
     public static string ReferenceContentSecurityPolicy(string nonce) =>
-        $"default-src 'none'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+        $"default-src 'none'; script-src 'self' 'nonce-{nonce}' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
         "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     public static IServiceCollection AddPlatformOpenApi(this IServiceCollection services) =>
