@@ -80,7 +80,6 @@ internal static class AppCommands
         return command;
     }
 
-    public static Command Start(CliEnvironment env) => StartOrRestart(env, "start", "Start an app and wait until its instances run", restart: false);
     public static Command Restart(CliEnvironment env)
     {
         var name = CommandSupport.AppNameArgument();
@@ -92,8 +91,8 @@ internal static class AppCommands
             var app = parse.GetValue(name)!;
             using var api = CommandSupport.LoggedInClient(env);
             env.Out.WriteLine($"Restarting app {app}...");
-            var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight), ct);
-            var detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+            var detail = await DeploymentWaiter.DeployAsync(api, env, app, DeploymentOptions.Request(parse, strategy, maxInFlight),
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
             env.Out.WriteLine();
             AppSummary.Write(env.Out, detail);
             return 0;
@@ -101,11 +100,11 @@ internal static class AppCommands
         return command;
     }
 
-    private static Command StartOrRestart(CliEnvironment env, string verb, string description, bool restart)
+    public static Command Start(CliEnvironment env)
     {
         var name = CommandSupport.AppNameArgument();
         var timeout = TimeoutOption();
-        var command = new Command(verb, description) { name, timeout };
+        var command = new Command("start", "Start an app and wait until its instances run") { name, timeout };
         command.SetRun(env, async (parse, ct) =>
         {
             var app = parse.GetValue(name)!;

@@ -45,8 +45,7 @@ internal sealed class AppPusher(PlatApiClient api, CliEnvironment env)
         {
             // It serves: roll the new revision out, old instances serving until new ones pass their health check.
             env.Out.WriteLine($"Deploying app {name} ({(newBits ? "new droplet" : "its instances run older settings")})...");
-            var rollout = await api.DeployAsync(name, deployment, ct);
-            done = await DeploymentWaiter.WaitDeployedAsync(api, env, name, rollout.Id, wait, ct);
+            done = await DeploymentWaiter.DeployAsync(api, env, name, deployment, wait, ct);
         }
         else
         {

@@ -38,6 +38,14 @@ internal static class AppWaiter
 /// <summary>Follows a deployment until it is DEPLOYED; FAILED, CANCELED or the timeout end the wait with an error.</summary>
 internal static class DeploymentWaiter
 {
+    /// <summary>Starts a deployment of the app (<paramref name="request"/>: strategy, max in flight, revision) and waits for its end.</summary>
+    public static async Task<AppDetailResponse> DeployAsync(
+        PlatApiClient api, CliEnvironment env, string name, DeploymentRequest request, TimeSpan timeout, CancellationToken ct)
+    {
+        var deployment = await api.DeployAsync(name, request, ct);
+        return await WaitDeployedAsync(api, env, name, deployment.Id, timeout, ct);
+    }
+
     public static async Task<AppDetailResponse> WaitDeployedAsync(
         PlatApiClient api, CliEnvironment env, string name, Guid deploymentId, TimeSpan timeout, CancellationToken ct)
     {

@@ -52,8 +52,8 @@ internal static class DeploymentCommands
                 env.Out.WriteLine($"App {app} is stopped: the new droplet runs at the next start.");
                 return 0;
             }
-            var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight), ct);
-            var detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+            var detail = await DeploymentWaiter.DeployAsync(api, env, app, DeploymentOptions.Request(parse, strategy, maxInFlight),
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
             env.Out.WriteLine();
             AppSummary.Write(env.Out, detail);
             return 0;
@@ -73,8 +73,8 @@ internal static class DeploymentCommands
             var app = parse.GetValue(name)!;
             using var api = CommandSupport.LoggedInClient(env);
             env.Out.WriteLine($"Rolling app {app} back to revision {parse.GetValue(version)}...");
-            var deployment = await api.DeployAsync(app, DeploymentOptions.Request(parse, strategy, maxInFlight, parse.GetValue(version)), ct);
-            var detail = await DeploymentWaiter.WaitDeployedAsync(api, env, app, deployment.Id, TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
+            var detail = await DeploymentWaiter.DeployAsync(api, env, app, DeploymentOptions.Request(parse, strategy, maxInFlight, parse.GetValue(version)),
+                TimeSpan.FromSeconds(parse.GetValue(timeout)), ct);
             env.Out.WriteLine();
             AppSummary.Write(env.Out, detail);
             return 0;
